@@ -1,0 +1,3 @@
+"""Sign-in, password and member-login URLs (kept in the members namespace)."""
+
+urlpatterns: list = []
