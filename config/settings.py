@@ -120,6 +120,7 @@ ACTIVATION_CODE_TTL_DAYS = env.int("CHIBO_ACTIVATION_CODE_TTL_DAYS", default=14)
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
