@@ -68,6 +68,20 @@ def cast(db):
 
 
 @pytest.fixture
+def count_queries():
+    """count_queries(callable) -> (number of queries, result)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def _count(fn):
+        with CaptureQueriesContext(connection) as ctx:
+            result = fn()
+        return len(ctx.captured_queries), result
+
+    return _count
+
+
+@pytest.fixture
 def client_for(client):
     """client_for(user) -> a test client signed in as that user."""
 

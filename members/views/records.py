@@ -25,7 +25,7 @@ from members.forms.records import (
     StatusPeriodForm,
     TransferOutForm,
 )
-from members.models import Member, Position, Transfer
+from members.models import Member, MemberStatus, Position, Transfer
 from members.views.common import apply_service
 
 
@@ -110,12 +110,14 @@ def member_detail(request, uid):
     can_manage = bool(member.home_unit and access.can(request.user, Action.MANAGE_MEMBERS, member.home_unit))
     can_move = bool(member.home_unit and access.can(request.user, Action.MOVE_MEMBERS, member.home_unit))
     memberships = list(member.memberships.select_related("cell", "group", "cell__parent"))
+    periods = list(member.status_periods.all())
+    transfers = list(member.transfers.select_related("from_cell", "to_cell"))
     return render(
         request,
         "members/member_detail.html",
         {
             "member": member,
-            "status": member.status_on(today),
+            "status": MemberStatus.compute(member, periods, today),
             "memberships": memberships,
             "current": next((m for m in memberships if m.end is None), None),
             "periods": list(member.status_periods.all()),

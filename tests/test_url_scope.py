@@ -1,0 +1,91 @@
+"""Walks every URL pattern that takes an object id, as a member of another cell: always 404.
+
+A new view with an id in its URL must be added to OBJECTS below, or this test fails: no
+view can forget the scope check.
+"""
+
+import datetime
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from members import services
+from members.models import Position
+
+
+def _walk(patterns, namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", p
+
+
+def object_urls():
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if name.startswith("admin:"):
+            continue  # the Django admin is for system administrators only (staff flag)
+        converters = pattern.pattern.converters
+        if any(type(c).__name__ in ("UUIDConverter", "IntConverter", "SlugConverter") for c in converters.values()):
+            yield name, sorted(converters)
+
+
+def _objects(cast):
+    transfer = services.transfer_out(
+        member=cast.member, to_cell=cast.cell_b, date=datetime.date.today(), by=cast.secretary_user
+    )
+    services.transfer_cancel(transfer=transfer, by=cast.secretary_user)
+    position = Position.objects.get(unit=cast.cell_a, role=Position.Role.SECRETARY)
+    # name -> kwargs for an object of cell A (the outsider belongs to cell B)
+    return {
+        "members:detail": {"uid": cast.secretary.uid},
+        "members:edit": {"uid": cast.secretary.uid},
+        "members:status_period_create": {"uid": cast.secretary.uid},
+        "members:transfer_out": {"uid": cast.secretary.uid},
+        "members:move": {"uid": cast.secretary.uid},
+        "members:end": {"uid": cast.secretary.uid},
+        "members:account_slip": {"uid": cast.secretary.uid},
+        "members:account_invite": {"uid": cast.secretary.uid},
+        "members:account_disable": {"uid": cast.secretary.uid},
+        "members:create": {"unit_uid": cast.cell_a.uid},
+        "members:position_create": {"unit_uid": cast.cell_a.uid},
+        "members:position_end": {"uid": position.uid},
+        "members:transfer_detail": {"uid": transfer.uid},
+        "members:transfer_accept": {"uid": transfer.uid},
+        "members:transfer_cancel": {"uid": transfer.uid},
+        "cells:detail": {"uid": cast.cell_a.uid},
+        "cells:create": {"uid": cast.cell_a.uid},
+        "cells:edit": {"uid": cast.cell_a.uid},
+    }
+
+
+@pytest.mark.django_db
+def test_every_object_url_is_covered_by_this_test(cast):
+    known = _objects(cast)
+    missing = [name for name, _ in object_urls() if name not in known]
+    assert not missing, f"add these URL names to OBJECTS in {__file__}: {missing}"
+
+
+@pytest.mark.django_db
+def test_member_of_other_cell_gets_404_on_every_object_url(cast, client):
+    known = _objects(cast)
+    client.force_login(cast.outsider_user)
+    checked = 0
+    for name, _ in object_urls():
+        url = reverse(name, kwargs=known[name])
+        # GET on a POST-only view is refused before any lookup (405, the same for any id).
+        assert client.get(url).status_code in (404, 405), f"GET {name} {url}"
+        assert client.post(url).status_code == 404, f"POST {name} {url}"
+        checked += 1
+    assert checked >= 18
+
+
+@pytest.mark.django_db
+def test_anonymous_user_is_sent_to_sign_in_on_every_object_url(cast, client):
+    known = _objects(cast)
+    for name, _ in object_urls():
+        response = client.get(reverse(name, kwargs=known[name]))
+        assert response.status_code in (302, 404, 405), name
+        if response.status_code == 302:
+            assert "/login/" in response["Location"]
