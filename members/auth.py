@@ -1,4 +1,6 @@
-"""Sign-in with an e-mail address, a phone number or a party card number."""
+"""Sign-in with a party card number, a phone number, an e-mail address or a username."""
+
+from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
@@ -10,7 +12,18 @@ def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
+def phone_variants(value: str) -> list[str]:
+    """A phone as typed, in the forms it may be stored: 0912345678 and +84 912 345 678 are one number."""
+    digits = _digits(value)
+    if digits.startswith("84") and len(digits) >= 11:
+        return [digits, "0" + digits[2:]]
+    if digits.startswith("0") and len(digits) >= 10:
+        return [digits, "84" + digits[1:]]
+    return [digits]
+
+
 def find_member(identifier: str) -> Member | None:
+    """The one member on the rolls that an identifier names, or None (unknown or ambiguous)."""
     identifier = (identifier or "").strip()
     if not identifier:
         return None
@@ -18,27 +31,38 @@ def find_member(identifier: str) -> Member | None:
     if "@" in identifier:
         q |= Q(email__iexact=identifier)
     elif len(_digits(identifier)) >= 9:
-        q |= Q(phone=_digits(identifier))
-    matches = list(Member.objects.filter(q, ended_on__isnull=True)[:2])
+        q |= Q(phone__in=phone_variants(identifier))
+    matches = list(Member.objects.filter(q, ended_on__isnull=True).select_related("user")[:2])
     # An identifier shared by two records (a phone number in a family) cannot sign anyone in.
     return matches[0] if len(matches) == 1 else None
 
 
+def _find_user(identifier: str) -> User | None:
+    member = find_member(identifier)
+    if member is not None and member.user_id:
+        return member.user
+    # Staff without a member record sign in with their username, or an e-mail that is theirs alone.
+    user = User.objects.filter(username__iexact=identifier).first()
+    if user is None and "@" in identifier:
+        by_email = list(User.objects.filter(email__iexact=identifier)[:2])
+        user = by_email[0] if len(by_email) == 1 else None
+    return user
+
+
 class IdentifierBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
+        username = username if username is not None else kwargs.get(User.USERNAME_FIELD)
         if not username or password is None:
             return None
-        user = None
-        member = find_member(username)
-        if member is not None and member.user_id:
-            user = member.user
+        user = _find_user(username.strip())
         if user is None:
-            user = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).first()
-            if user is not None and User.objects.filter(email__iexact=username).count() > 1:
-                user = User.objects.filter(username__iexact=username).first()
-        if user is None:
-            User().set_password(password)  # same work as a real check: no timing oracle
+            User().set_password(password)  # same hashing work as a real check: no timing oracle
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if user.check_password(password) and self.user_can_authenticate(user) and not _has_left(user):
             return user
         return None
+
+
+def _has_left(user: User) -> bool:
+    # member_end deactivates the login; this also holds if someone re-enables it by hand.
+    return Member.objects.filter(user=user, ended_on__isnull=False).exists()

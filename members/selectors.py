@@ -116,6 +116,13 @@ def positions_of(unit: PartyUnit, day: datetime.date | None = None) -> QuerySet[
     return Position.objects.filter(Position.active_on(day), unit=unit).select_related("member", "user")
 
 
-def pending_transfers(units: QuerySet[PartyUnit]) -> tuple[QuerySet[Transfer], QuerySet[Transfer]]:
+def pending_transfers(
+    units: QuerySet[PartyUnit], move_units: QuerySet[PartyUnit] | None = None
+) -> tuple[QuerySet[Transfer], QuerySet[Transfer]]:
+    """(incoming, outgoing) pending transfers: incoming ones the user may accept — into a cell
+    the user manages, or (staff) between two cells of the user's subtree."""
     base = Transfer.objects.filter(state=Transfer.State.PENDING).select_related("member", "from_cell", "to_cell")
-    return base.filter(to_cell__in=units), base.filter(from_cell__in=units)
+    acceptable = Q(to_cell__in=units)
+    if move_units is not None:
+        acceptable |= Q(to_cell__in=move_units, from_cell__in=move_units)
+    return base.filter(acceptable), base.filter(from_cell__in=units)

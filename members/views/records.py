@@ -49,7 +49,7 @@ def home(request):
     if user.is_superuser and not committee_units:
         committee_units = list(PartyUnit.objects.filter(parent__isnull=True))
     counts = selectors.tree_counts(my_cells + committee_units, today)
-    incoming, outgoing = selectors.pending_transfers(manage_units)
+    incoming, outgoing = selectors.pending_transfers(manage_units, access.units_for(user, Action.MOVE_MEMBERS))
     managed_cells = [c for c in my_cells if access.can(user, Action.MANAGE_MEMBERS, c)]
     todo = {}
     if managed_cells:

@@ -45,12 +45,10 @@ def test_secretary_adds_a_member_to_her_cell(cast, client_for):
     ],
 )
 def test_member_form_rejects_bad_input_and_keeps_what_was_typed(cast, client_for, settings, over, field, text):
-    settings.LANGUAGE_CODE = "en"
     MemberFactory(card_number="EXISTING", cell=cast.cell_b)
     client = client_for(cast.secretary_user)
-    response = client.post(
-        reverse("members:create", args=[cast.cell_a.uid]), _member_data(**over), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(reverse("members:create", args=[cast.cell_a.uid]), _member_data(**over))
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors and text in " ".join(errors[field])
