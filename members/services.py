@@ -54,6 +54,9 @@ def member_update(*, member: Member, group: PartyUnit | None = ..., by: User, **
             setattr(member, name, value)
     member.full_clean()
     member.save()
+    if member.user_id and "email" in fields:
+        # Password reset mails the login's address: keep it the member's current one.
+        User.objects.filter(pk=member.user_id).update(email=member.email)
     if group is not ...:
         current = member.memberships.filter(end__isnull=True).select_related("cell").first()
         if current and current.group_id != (group.pk if group else None):

@@ -111,3 +111,9 @@ def test_member_end_closes_roll_positions_and_login(cast):
     cast.secretary.refresh_from_db()
     assert cast.secretary.status_on(D(2026, 3, 1)).code == "left"
     assert cast.secretary.status_on(D(2026, 2, 28)).code == "full"
+
+
+def test_changing_a_members_email_updates_the_login(cast):
+    services.member_update(member=cast.member, email="duc.le@example.org", by=cast.secretary_user)
+    cast.member_user.refresh_from_db()
+    assert cast.member_user.email == "duc.le@example.org"
