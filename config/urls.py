@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("config.urls_ops")),
     path("", include("members.urls")),
     path("units/", include("cells.urls")),
 ]

@@ -6,6 +6,8 @@ app_name = "members"
 urlpatterns = [
     path("", records.home, name="home"),
     path("", include("members.urls_accounts")),
+    path("", include("members.urls_imports")),
+    path("", include("members.urls_audit")),
     path("members/new/<uuid:unit_uid>/", records.member_create, name="create"),
     path("members/<uuid:uid>/", records.member_detail, name="detail"),
     path("members/<uuid:uid>/edit/", records.member_edit, name="edit"),

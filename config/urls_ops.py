@@ -1,0 +1,3 @@
+"""Operations URLs: health checks and the status panel."""
+
+urlpatterns: list = []

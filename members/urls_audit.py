@@ -1,0 +1,3 @@
+"""URLs in the members namespace (see members/urls.py)."""
+
+urlpatterns: list = []
