@@ -39,7 +39,7 @@ $(STAMP_RUN): requirements.txt | $(PY)
 $(STAMP_TEST): requirements.txt requirements-test.txt | $(PY)
 	@echo "Installing Python packages from requirements-test.txt into $(VENV)…"
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-	@touch $@
+	@touch $@ $(STAMP_RUN)  # requirements-test.txt includes requirements.txt
 
 run: check-system $(STAMP_RUN)
 	$(PY) manage.py migrate
