@@ -7,7 +7,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-PATH_STEP = 7  # digits per level of the materialised path: "0000001.0000042."
+PATH_STEP = 12  # hex digits per level of the materialised path: "3f2a9c01d4e7.8b10c2aa5f31."
 
 
 class PartyUnit(models.Model):
@@ -45,7 +45,7 @@ class PartyUnit(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent unit")
     )
     # Materialised path of zero-padded ids; a subtree is one indexed prefix query.
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    path = models.CharField(max_length=255, unique=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     search_name = models.CharField(max_length=200, editable=False, default="")
     history = HistoricalRecords()
@@ -107,29 +107,27 @@ class PartyUnit(models.Model):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        # path is derived: set here so every write path (service, admin, seed) keeps it right.
+        # path is derived: set here so every write path (service, admin, seed) keeps it right,
+        # before the insert, so a new unit gets exactly one history row.
         from cells.text import fold
 
         self.search_name = fold(self.name)
-        old_path = self.path
-        if self.pk is None:
-            super().save(*args, **kwargs)
-            kwargs.pop("force_insert", None)
+        old_path, old_depth = self.path, self.depth
         new_path = self._compute_path()
-        if new_path != old_path:
-            self.path, self.depth = new_path, new_path.count(".") - 1
-            PartyUnit.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
-            if old_path:
-                # Move the whole subtree in one UPDATE: swap the old prefix for the new one.
-                PartyUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                    path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
-                    depth=F("depth") + (self.depth - old_path.count(".") + 1),
-                )
-        kwargs.pop("force_insert", None)
+        self.path, self.depth = new_path, new_path.count(".") - 1
+        if old_path and new_path != old_path and "update_fields" in kwargs:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path", "depth"}
         super().save(*args, **kwargs)
+        if old_path and new_path != old_path:
+            # Move the whole subtree in one UPDATE: swap the old prefix for the new one.
+            PartyUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+                depth=F("depth") + (self.depth - old_depth),
+            )
 
     def _compute_path(self) -> str:
-        segment = f"{self.pk:0{PATH_STEP}d}."
+        # A segment from the random uid: known before the insert, and leaks no count of units.
+        segment = f"{self.uid.hex[:PATH_STEP]}."
         if self.parent_id is None:
             return segment
         parent_path = PartyUnit.objects.values_list("path", flat=True).get(pk=self.parent_id)

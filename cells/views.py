@@ -40,6 +40,9 @@ def tree(request):
     for node in nodes:
         parent_key = node.parent_id if node.parent_id in ids else None
         children.setdefault(parent_key, []).append(node)
+    kind_order = {kind: i for i, kind in enumerate(PartyUnit.Kind.values)}
+    for siblings in children.values():
+        siblings.sort(key=lambda u: (kind_order[u.kind], u.search_name))
 
     def build(parent_key):
         return [

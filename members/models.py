@@ -389,6 +389,16 @@ class Position(models.Model):
             errors["end"] = _("The end date cannot be before the start date.")
         if self.unit_id and self.unit.kind == PartyUnit.Kind.GROUP:
             errors["unit"] = _("Positions are held on cells and committees, not on party groups.")
+        if self.unit_id and self.start and self.role in (self.Role.SECRETARY, self.Role.DEPUTY_SECRETARY):
+            # One secretary (and one deputy) at a time: no two periods of the role may overlap.
+            clash = Position.objects.filter(unit_id=self.unit_id, role=self.role).exclude(pk=self.pk)
+            clash = clash.filter(Q(end__isnull=True) | Q(end__gte=self.start))
+            if self.end:
+                clash = clash.filter(start__lte=self.end)
+            if clash.exists():
+                errors["role"] = _("This unit already has a %(role)s in that period; end that position first.") % {
+                    "role": self.Role(self.role).label.lower()
+                }
         if errors:
             raise ValidationError(errors)
 

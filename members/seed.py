@@ -188,7 +188,7 @@ def seed(stdout: TextIO, rng: random.Random) -> None:
     admin = _login("admin", password_hash, first_name="Quản trị hệ thống", is_staff=True, is_superuser=True)
     people = _People(rng, today)
 
-    tree = list(PartyUnit.objects.order_by("path"))
+    tree = list(PartyUnit.objects.order_by("depth", "pk"))
     # Cells and committees have unique names here; groups do not ("Tổ đảng số 1" in several cells).
     units = {unit.name: unit for unit in tree if unit.kind != PartyUnit.Kind.GROUP}
     cells = [unit for unit in tree if unit.kind == PartyUnit.Kind.CELL]

@@ -81,12 +81,35 @@ def member_end(*, member: Member, on: datetime.date, reason: str, by: User) -> M
     member.ended_on, member.end_reason = on, reason
     member.full_clean()
     member.save(update_fields=["ended_on", "end_reason"])
-    Membership.objects.filter(member=member, end__isnull=True).update(end=max(on, _open_start(member, on)))
-    Position.objects.filter(member=member, end__isnull=True).update(end=on)
-    Transfer.objects.filter(member=member, state=Transfer.State.PENDING).update(state=Transfer.State.CANCELLED)
+    _save_each(Membership.objects.filter(member=member, end__isnull=True), end=max(on, _open_start(member, on)))
+    _save_each(Position.objects.filter(member=member, end__isnull=True), end=on)
+    _save_each(
+        Transfer.objects.filter(member=member, state=Transfer.State.PENDING),
+        state=Transfer.State.CANCELLED,
+        decided_by=by,
+        decided_at=timezone.now(),
+    )
     if member.user_id:
         User.objects.filter(pk=member.user_id).update(is_active=False)
     return member
+
+
+def _save_each(queryset, **changes) -> None:
+    """Change rows one by one with save(), so each change lands in the audit history."""
+    for row in queryset.select_for_update():
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(changes))
+
+
+def _decide(transfer: Transfer, state: str, by: User) -> Transfer:
+    """Move a pending transfer to its final state; the row lock makes a second decision fail."""
+    locked = Transfer.objects.select_for_update().select_related("member", "from_cell", "to_cell").get(pk=transfer.pk)
+    if locked.state != Transfer.State.PENDING:
+        raise ValidationError(_("This transfer is no longer waiting for acceptance."))
+    locked.state, locked.decided_by, locked.decided_at = state, by, timezone.now()
+    locked.save(update_fields=["state", "decided_by", "decided_at"])
+    return locked
 
 
 def _open_start(member: Member, on: datetime.date) -> datetime.date:
@@ -151,12 +174,7 @@ def transfer_out(
 @transaction.atomic
 def transfer_accept(*, transfer: Transfer, group: PartyUnit | None = None, by: User) -> Membership:
     """The receiving cell (or staff above both) accepts: the member joins its roll today."""
-    updated = Transfer.objects.filter(pk=transfer.pk, state=Transfer.State.PENDING).update(
-        state=Transfer.State.ACCEPTED, decided_by=by, decided_at=timezone.now()
-    )
-    if updated != 1:
-        raise ValidationError(_("This transfer is no longer waiting for acceptance."))
-    transfer.refresh_from_db()
+    transfer = _decide(transfer, Transfer.State.ACCEPTED, by)
     if transfer.to_cell is None:
         raise ValidationError(_("This transfer leaves the system; there is nothing to accept here."))
     _check_cell(transfer.to_cell, group)
@@ -164,10 +182,11 @@ def transfer_accept(*, transfer: Transfer, group: PartyUnit | None = None, by: U
     membership = Membership(member=transfer.member, cell=transfer.to_cell, group=group, start=start)
     membership.full_clean()
     membership.save()
-    Member.objects.filter(pk=transfer.member_id).update(home_unit=transfer.to_cell)
+    _save_each(Member.objects.filter(pk=transfer.member_id), home_unit=transfer.to_cell)
     # Positions held in the old cell end with the move.
-    Position.objects.filter(member=transfer.member, unit=transfer.from_cell, end__isnull=True).update(
-        end=start - datetime.timedelta(days=1)
+    _save_each(
+        Position.objects.filter(member=transfer.member, unit=transfer.from_cell, end__isnull=True),
+        end=start - datetime.timedelta(days=1),
     )
     return membership
 
@@ -175,16 +194,11 @@ def transfer_accept(*, transfer: Transfer, group: PartyUnit | None = None, by: U
 @transaction.atomic
 def transfer_cancel(*, transfer: Transfer, by: User) -> Transfer:
     """The sending cell withdraws a pending transfer: the member is back on its roll."""
-    updated = Transfer.objects.filter(pk=transfer.pk, state=Transfer.State.PENDING).update(
-        state=Transfer.State.CANCELLED, decided_by=by, decided_at=timezone.now()
-    )
-    if updated != 1:
-        raise ValidationError(_("This transfer is no longer waiting for acceptance."))
+    transfer = _decide(transfer, Transfer.State.CANCELLED, by)
     last = Membership.objects.filter(member=transfer.member, cell=transfer.from_cell, end=transfer.date).first()
     if last:
         last.end = None
         last.save(update_fields=["end"])
-    transfer.refresh_from_db()
     return transfer
 
 
@@ -213,15 +227,6 @@ def position_add(
 ) -> Position:
     position = Position(unit=unit, role=role, start=start, end=end, member=member, user=user)
     position.full_clean()
-    if role in (Position.Role.SECRETARY, Position.Role.DEPUTY_SECRETARY):
-        clash = Position.objects.filter(unit=unit, role=role).filter(Position.active_on(start))
-        if clash.exists():
-            raise ValidationError(
-                {
-                    "role": _("This unit already has a %(role)s on that date; end that position first.")
-                    % {"role": Position.Role(role).label.lower()}
-                }
-            )
     position.save()
     return position
 

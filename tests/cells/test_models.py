@@ -98,3 +98,9 @@ def test_terms_of_a_unit_cannot_overlap(cast):
         Term(unit=cast.cell_a, name="bad", start=datetime.date(2025, 1, 1)).full_clean()
     term = Term.objects.create(unit=cast.cell_a, name="2025–2030", start=datetime.date(2025, 7, 1))
     assert cast.cell_a.current_term(datetime.date(2026, 3, 1)) == term
+
+
+def test_a_new_unit_gets_one_history_row_with_its_path(cast):
+    unit = UnitFactory(kind=PartyUnit.Kind.CELL, name="Chi bộ mới", parent=cast.ward)
+    rows = list(unit.history.all())
+    assert len(rows) == 1 and rows[0].history_type == "+" and rows[0].path == unit.path

@@ -117,3 +117,30 @@ def test_changing_a_members_email_updates_the_login(cast):
     services.member_update(member=cast.member, email="duc.le@example.org", by=cast.secretary_user)
     cast.member_user.refresh_from_db()
     assert cast.member_user.email == "duc.le@example.org"
+
+
+def test_a_secretary_period_may_not_overlap_another(cast):
+    # The cast's secretary holds the post from 2020 with no end: an earlier open start overlaps too.
+    with pytest.raises(ValidationError):
+        services.position_add(
+            unit=cast.cell_a, role="secretary", member=cast.member, start=D(2019, 1, 1), by=cast.staff_user
+        )
+    services.position_add(
+        unit=cast.cell_a,
+        role="secretary",
+        member=cast.member,
+        start=D(2018, 1, 1),
+        end=D(2019, 12, 31),
+        by=cast.staff_user,
+    )
+
+
+def test_transfers_and_leaving_keep_audit_history(cast):
+    t = services.transfer_out(member=cast.member, to_cell=cast.cell_b, date=D(2026, 3, 1), by=cast.secretary_user)
+    services.transfer_accept(transfer=t, by=cast.staff_user)
+    assert [h.state for h in t.history.order_by("history_date")] == ["pending", "accepted"]
+    assert cast.member.history.latest().home_unit_id == cast.cell_b.pk
+    services.member_end(member=cast.secretary, on=D(2026, 4, 1), reason="died", by=cast.staff_user)
+    closed = cast.secretary.memberships.get()
+    assert closed.history.latest().end == D(2026, 4, 1)
+    assert cast.secretary.positions.get().history.latest().end == D(2026, 4, 1)
