@@ -441,3 +441,22 @@ class AccountActivation(models.Model):
             and self.expires_at > timezone.now()
             and self.failed_attempts < 5
         )
+
+
+class MemberReadLog(models.Model):
+    """Who opened which member record, when: party membership is sensitive personal data (NĐ 13/2023)."""
+
+    # PROTECT: a login that has read records is deactivated, not deleted, so the log keeps its reader.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("read by"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="read_logs", verbose_name=_("member"))
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("member record read")
+        verbose_name_plural = _("member record reads")
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["member", "opened_at"], name="member_read_log")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} @ {self.opened_at:%d/%m/%Y %H:%M}"
