@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cells.models import PartyUnit
-from members import access, selectors, services
+from members import access, audit, selectors, services
 from members.access import Action, Role
 from members.forms.records import (
     AcceptTransferForm,
@@ -106,6 +106,7 @@ def member_create(request, unit_uid):
 @login_required
 def member_detail(request, uid):
     member = access.get_member_for_user(request.user, uid)
+    audit.read_log_record(user=request.user, member=member, ip=request.META.get("REMOTE_ADDR"))
     today = timezone.localdate()
     can_manage = bool(member.home_unit and access.can(request.user, Action.MANAGE_MEMBERS, member.home_unit))
     can_move = bool(member.home_unit and access.can(request.user, Action.MOVE_MEMBERS, member.home_unit))
