@@ -173,6 +173,26 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- Health: beat heartbeat ---------------------------------------------------
+# Beat sends cells.tasks.beat_heartbeat every interval and a worker records the time; /healthz
+# calls the heartbeat stale (beat or worker down) once it is older than the max age.
+CHIBO_HEARTBEAT_INTERVAL = env.int("CHIBO_HEARTBEAT_INTERVAL", default=60)
+CHIBO_HEARTBEAT_MAX_AGE = env.int("CHIBO_HEARTBEAT_MAX_AGE", default=3 * CHIBO_HEARTBEAT_INTERVAL)
+# DatabaseScheduler copies these entries into its tables when beat starts. It reads the expiry
+# from "expire_seconds" and silently drops Celery's own "expires"; both are given so that the
+# entry also expires under Celery's default scheduler. Expiring just under the interval keeps
+# heartbeats from piling up while no worker runs.
+CELERY_BEAT_SCHEDULE = {
+    "beat-heartbeat": {
+        "task": "cells.tasks.beat_heartbeat",
+        "schedule": float(CHIBO_HEARTBEAT_INTERVAL),
+        "options": {
+            "expires": max(CHIBO_HEARTBEAT_INTERVAL - 5, 1),
+            "expire_seconds": max(CHIBO_HEARTBEAT_INTERVAL - 5, 1),
+        },
+    },
+}
+
 # --- Forms ------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
