@@ -207,3 +207,17 @@ class UnitSetting(models.Model):
             raise ValidationError(
                 {"value": _("This setting takes a value of type %(type)s.") % {"type": expected.__name__}}
             )
+
+
+class Heartbeat(models.Model):
+    """The last time a periodic job ran; /healthz reads its age (one row per name, upserted)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.at:%Y-%m-%d %H:%M:%S}"
