@@ -340,6 +340,9 @@ class Position(models.Model):
         STANDING_MEMBER = "standing", _("Standing committee member")
         STAFF = "staff", _("Staff (organisation, office)")
 
+    # Order of precedence on a committee's list.
+    RANK = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.STANDING_MEMBER, Role.COMMITTEE_MEMBER, Role.STAFF)
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     unit = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="positions", verbose_name=_("unit"))
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
@@ -374,6 +377,13 @@ class Position(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} — {self.unit}"
+
+    @property
+    def role_label(self) -> str:
+        """Chi ủy viên on a cell, cấp ủy viên on a committee."""
+        if self.role == self.Role.COMMITTEE_MEMBER and self.unit.kind == PartyUnit.Kind.CELL:
+            return _("Cell committee member")
+        return self.get_role_display()
 
     @property
     def holder_name(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cells.models import PartyUnit
@@ -101,8 +101,22 @@ def tree_counts(units: list[PartyUnit], day: datetime.date | None = None) -> dic
         .annotate(n=Count("member_id", distinct=True))
         .values_list("cell_id", "n")
     )
+    group_ids = [u.pk for u in units if u.kind == PartyUnit.Kind.GROUP]
+    members_per_group = (
+        dict(
+            Membership.objects.filter(Membership.active_on(day), group_id__in=group_ids)
+            .values("group_id")
+            .annotate(n=Count("member_id", distinct=True))
+            .values_list("group_id", "n")
+        )
+        if group_ids
+        else {}
+    )
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"cells": 0, "members": 0})
     for unit in units:
+        if unit.kind == PartyUnit.Kind.GROUP:
+            counts[unit.pk]["members"] = members_per_group.get(unit.pk, 0)
+            continue
         c = counts[unit.pk]
         for pk, path in cells:
             if path.startswith(unit.path):
@@ -113,7 +127,12 @@ def tree_counts(units: list[PartyUnit], day: datetime.date | None = None) -> dic
 
 def positions_of(unit: PartyUnit, day: datetime.date | None = None) -> QuerySet[Position]:
     day = day or timezone.localdate()
-    return Position.objects.filter(Position.active_on(day), unit=unit).select_related("member", "user")
+    rank = Case(*(When(role=role, then=Value(i)) for i, role in enumerate(Position.RANK)), default=Value(99))
+    return (
+        Position.objects.filter(Position.active_on(day), unit=unit)
+        .select_related("member", "user", "unit")
+        .order_by(rank, "start")
+    )
 
 
 def pending_transfers(

@@ -367,7 +367,7 @@ def position_end(request, uid):
             "form": form,
             "unit": position.unit,
             "title": _("End position: %(role)s, %(name)s")
-            % {"role": position.get_role_display(), "name": position.holder_name},
+            % {"role": position.role_label, "name": position.holder_name},
         },
     )
 

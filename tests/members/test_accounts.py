@@ -13,6 +13,12 @@ from members.models import AccountActivation, User
 from tests.conftest import PASSWORD
 from tests.factories import MemberFactory
 
+
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """These tests read the English messages; Vietnamese is checked in tests/test_i18n.py."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
 NEW_PASSWORD = "Hoa-sen-no-2026"
 WRONG_CODE_MESSAGE = "do not match a valid activation code"
 
@@ -33,6 +39,7 @@ def _issue_slip(client_for, cast, member=None):
 
 
 def _activate(client, identifier, code, password=NEW_PASSWORD, again=None):
+    client.cookies["django_language"] = "en"  # logout() drops the cookies
     return client.post(
         reverse("members:activate"),
         {"identifier": identifier, "code": code, "new_password1": password, "new_password2": again or password},
