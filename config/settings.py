@@ -5,6 +5,7 @@ filesystem broker, e-mail written to files). Production sets DJANGO_DEBUG=false
 and must then provide a secret key and allowed hosts, or start-up fails loudly.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_celery_beat",
     "cells",
     "members",
@@ -57,10 +61,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "members.middleware.TwoFactorMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,7 +112,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
-AUTHENTICATION_BACKENDS = ["members.auth.IdentifierBackend"]
+# The axes backend first: it refuses every sign-in while the account or the address is locked.
+AUTHENTICATION_BACKENDS = ["members.signin.LockoutBackend", "members.auth.IdentifierBackend"]
 LOGIN_URL = "members:login"
 LOGIN_REDIRECT_URL = "members:home"
 LOGOUT_REDIRECT_URL = "members:login"
@@ -115,6 +124,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 ACTIVATION_CODE_TTL_DAYS = env.int("CHIBO_ACTIVATION_CODE_TTL_DAYS", default=14)
+
+# --- Sign-in protection (django-axes, django-otp) --------------------------------
+# Wrong passwords are counted per account and per address, separately; either count at the limit
+# pauses sign-in for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("CHIBO_AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+# A retry during the pause does not restart it, so the page's "15 minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Not reset on success: that would also clear the address's count, and one valid login would let a
+# guesser at the same address start over.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "members.signin.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "members.audit.client_address"
+AXES_LOCKOUT_TEMPLATE = "members/signin_locked.html"
+# Reverse proxies in front of the app (Caddy in docker-compose): the client's address is the entry
+# they appended to X-Forwarded-For. 0 = no proxy, REMOTE_ADDR is the client.
+CHIBO_PROXY_COUNT = env.int("CHIBO_PROXY_COUNT", default=0 if DEBUG else 1)
+OTP_TOTP_ISSUER = "Chi bộ"
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "vi"
