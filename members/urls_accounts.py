@@ -3,15 +3,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from members.forms.accounts import SignInForm
-from members.views import accounts
+from members.views import accounts, two_factor
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    # The password step; logins with a TOTP device then give their code (members.views.two_factor).
+    path("login/", two_factor.SignInView.as_view(), name="login"),
+    path("login/code/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/", two_factor.two_factor_setup, name="two_factor"),
     path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("members:login")), name="logout"),
     path(
         "password/change/",

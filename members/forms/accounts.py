@@ -60,3 +60,24 @@ class ActivationForm(forms.Form):
             self.add_error("new_password1", exc)
             return False
         return True
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isdigit() and len(code) in (6, 8)):
+            raise ValidationError(_("Enter the 6 digits your app shows."))
+        return code

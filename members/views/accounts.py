@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from members import access, accounts
 from members.forms.accounts import ActivationForm
 from members.models import AccountActivation
+from members.views.two_factor import mark_session
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def activate(request):
                     form.add_error(None, exc)
                 else:
                     login(request, user, backend="members.auth.IdentifierBackend")
+                    mark_session(request)  # a device, or the unit's rule, may still ask for a second factor
                     messages.success(
                         request,
                         _("Welcome, %(name)s. Your password is set; you are signed in.") % {"name": user.first_name},
