@@ -106,7 +106,7 @@ def member_create(request, unit_uid):
 @login_required
 def member_detail(request, uid):
     member = access.get_member_for_user(request.user, uid)
-    audit.read_log_record(user=request.user, member=member, ip=request.META.get("REMOTE_ADDR"))
+    audit.read_log_record(user=request.user, member=member, ip=audit.client_address(request))
     today = timezone.localdate()
     can_manage = bool(member.home_unit and access.can(request.user, Action.MANAGE_MEMBERS, member.home_unit))
     can_move = bool(member.home_unit and access.can(request.user, Action.MOVE_MEMBERS, member.home_unit))
