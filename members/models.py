@@ -470,3 +470,28 @@ class MemberReadLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} @ {self.opened_at:%d/%m/%Y %H:%M}"
+
+
+class DuesPayment(models.Model):
+    """Đảng phí: one record per member and month (paid on, amount)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues")
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    amount = models.PositiveIntegerField(_("amount (VND)"))
+    paid_on = models.DateField(_("paid on"))
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("dues payment")
+        verbose_name_plural = _("dues payments")
+        ordering = ["member", "-year", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "year", "month"], name="dues_once_per_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="dues_month_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.month:02d}/{self.year}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cells.models import PartyUnit
-from members.models import Member, Membership, Position, StatusPeriod, Transfer, User
+from members.models import DuesPayment, Member, Membership, Position, StatusPeriod, Transfer, User
 
 MEMBER_FIELDS = (
     "full_name",
@@ -237,3 +237,28 @@ def position_end(*, position: Position, end: datetime.date, by: User) -> Positio
     position.full_clean()
     position.save(update_fields=["end"])
     return position
+
+
+# --- Dues (đảng phí) -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dues_record(
+    *, member: Member, year: int, month: int, amount: int, paid_on: datetime.date, by: User
+) -> DuesPayment:
+    """Record (or correct) the member's payment for a month: one record per member and month."""
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    payment = DuesPayment.objects.select_for_update().filter(member=member, year=year, month=month).first()
+    if payment is None:
+        payment = DuesPayment(member=member, year=year, month=month)
+    payment.amount, payment.paid_on, payment.recorded_by = amount, paid_on, by
+    payment.full_clean()
+    payment.save()
+    return payment
+
+
+@transaction.atomic
+def dues_remove(*, member: Member, year: int, month: int, by: User) -> None:
+    for payment in DuesPayment.objects.filter(member=member, year=year, month=month):
+        payment.delete()
