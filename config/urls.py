@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("config.urls_ops")),
     path("", include("members.urls")),
     path("units/", include("cells.urls")),
+    path("meetings/", include("meetings.urls")),
 ]
 
 if settings.DEBUG:

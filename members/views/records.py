@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cells.models import PartyUnit
-from members import access, audit, selectors, services
+from members import access, audit, panels, selectors, services
 from members.access import Action, Role
 from members.forms.records import (
     AcceptTransferForm,
@@ -63,6 +63,7 @@ def home(request):
         request,
         "members/home.html",
         {
+            "panels": panels.home_panels(request, my_cells=my_cells, managed_cells=managed_cells),
             "member": member,
             "status": member.status_on(today) if member else None,
             "my_cells": [(c, counts.get(c.pk), c in managed_cells) for c in my_cells],
@@ -117,6 +118,7 @@ def member_detail(request, uid):
         request,
         "members/member_detail.html",
         {
+            "panels": panels.member_panels(request, member, can_manage=can_manage),
             "member": member,
             "status": MemberStatus.compute(member, periods, today),
             "memberships": memberships,

@@ -1,0 +1,3 @@
+"""URLs of the meetings app (see meetings/urls.py)."""
+
+urlpatterns: list = []
