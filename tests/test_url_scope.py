@@ -5,9 +5,11 @@ view can forget the scope check.
 """
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from members import services
 from members.models import Position
@@ -37,8 +39,45 @@ def _objects(cast):
     )
     services.transfer_cancel(transfer=transfer, by=cast.secretary_user)
     position = Position.objects.get(unit=cast.cell_a, role=Position.Role.SECRETARY)
+    m = _meeting_objects(cast)
     # name -> kwargs for an object of cell A (the outsider belongs to cell B)
     return {
+        # meetings
+        "meetings:calendar": {"unit_uid": cast.cell_a.uid},
+        "meetings:schedule": {"unit_uid": cast.cell_a.uid},
+        "meetings:detail": {"uid": m.meeting.uid},
+        "meetings:edit": {"uid": m.meeting.uid},
+        "meetings:cancel": {"uid": m.meeting.uid},
+        "meetings:open": {"uid": m.meeting.uid},
+        "meetings:finish": {"uid": m.meeting.uid},
+        "meetings:ics": {"uid": m.meeting.uid},
+        "meetings:agenda": {"uid": m.meeting.uid},
+        "meetings:material_upload": {"uid": m.meeting.uid},
+        "meetings:material": {"uid": m.material.uid},
+        "meetings:material_delete": {"uid": m.material.uid},
+        "meetings:attendance": {"uid": m.meeting.uid},
+        "meetings:attendance_row": {"uid": m.meeting.uid, "member_uid": cast.member.uid},
+        "meetings:guests": {"uid": m.meeting.uid},
+        "meetings:guest_remove": {"uid": m.meeting.uid, "pk": m.guest.pk},
+        "meetings:dues": {"uid": m.meeting.uid},
+        "meetings:qr": {"uid": m.meeting.uid},
+        "meetings:qr_code": {"uid": m.meeting.uid},
+        "meetings:check_in": {"uid": m.meeting.uid},
+        "meetings:member_attendance": {"uid": cast.member.uid},
+        "meetings:minutes": {"uid": m.meeting.uid},
+        "meetings:minutes_header": {"uid": m.meeting.uid},
+        "meetings:item_save": {"uid": m.meeting.uid, "pk": m.item.pk},
+        "meetings:speech_add": {"uid": m.meeting.uid, "pk": m.item.pk},
+        "meetings:speech_remove": {"uid": m.meeting.uid, "pk": m.speech.pk},
+        "meetings:vote_add": {"uid": m.meeting.uid},
+        "meetings:vote_remove": {"uid": m.meeting.uid, "pk": m.vote.pk},
+        "meetings:close": {"uid": m.meeting.uid},
+        "meetings:addendum_add": {"uid": m.meeting.uid},
+        "meetings:scan_upload": {"uid": m.meeting.uid},
+        "meetings:minutes_pdf": {"uid": m.meeting.uid},
+        "meetings:addendum_pdf": {"uid": m.addendum.uid},
+        "meetings:scan": {"uid": m.meeting.uid},
+        # members
         "members:detail": {"uid": cast.secretary.uid},
         "members:edit": {"uid": cast.secretary.uid},
         "members:status_period_create": {"uid": cast.secretary.uid},
@@ -62,6 +101,31 @@ def _objects(cast):
         "cells:create": {"uid": cast.cell_a.uid},
         "cells:edit": {"uid": cast.cell_a.uid},
     }
+
+
+def _meeting_objects(cast):
+    """A meeting of cell A with one of every kind of row a meeting URL can name."""
+    from django.core.files.base import ContentFile
+
+    from meetings import services as meeting_services
+    from meetings.models import Addendum, Guest, Material, Speech, Vote
+
+    meeting = meeting_services.meeting_schedule(
+        unit=cast.cell_a, kind="regular", scheduled_start=timezone.now(), place="Hội trường", by=cast.secretary_user
+    )
+    item = meeting.agenda.first()
+    material = Material(meeting=meeting, original_name="du-thao.pdf", content_type="application/pdf", size=4,
+                        sha256="0" * 64, uploaded_by=cast.secretary_user)
+    material.file.save("du-thao.pdf", ContentFile(b"%PDF"), save=True)
+    return SimpleNamespace(
+        meeting=meeting,
+        item=item,
+        material=material,
+        guest=Guest.objects.create(meeting=meeting, name="Đại biểu"),
+        speech=Speech.objects.create(item=item, member=cast.member, summary="Ý kiến"),
+        vote=Vote.objects.create(meeting=meeting, subject="NQ", votes_for=1, voting_base=2),
+        addendum=Addendum.objects.create(meeting=meeting, text="Đính chính", created_by=cast.secretary_user),
+    )
 
 
 @pytest.mark.django_db
