@@ -100,15 +100,16 @@ GIVEN = {
 }
 
 
-class _People:
-    """Draws unique, plausible people; all randomness comes from the seeded rng."""
+class People:
+    """Draws plausible people (the demo and seed_scale); all randomness comes from the seeded rng."""
 
-    def __init__(self, rng: random.Random, today: datetime.date):
-        self.rng, self.today = rng, today
+    def __init__(self, rng: random.Random, today: datetime.date, cards: int = 400, unique_names: bool = True):
+        # unique_names: the demo's ~150 people are told apart by name; 50,000 (seed_scale) cannot be.
+        self.rng, self.today, self.unique_names = rng, today, unique_names
         self.names: set[str] = set()
         self.phones: set[str] = set()
         self.emails: set[str] = set()
-        self.cards = iter(rng.sample(range(10_000_000, 100_000_000), 400))
+        self.cards = iter(rng.sample(range(10_000_000, 100_000_000), cards))
 
     def name(self, gender: str) -> str:
         rng = self.rng
@@ -116,7 +117,7 @@ class _People:
             surname = rng.choices(list(SURNAMES), weights=list(SURNAMES.values()))[0]
             middle, given = rng.choice(MIDDLE[gender]), rng.choice(GIVEN[gender])
             full = f"{surname} {middle} {given}"
-            if middle != given and full not in self.names:
+            if middle != given and not (self.unique_names and full in self.names):
                 self.names.add(full)
                 return full
 
@@ -186,7 +187,7 @@ def seed(stdout: TextIO, rng: random.Random) -> None:
     # One hash for every demo login: PBKDF2 costs ~0.3 s per call, the seed must stay fast.
     password_hash = make_password(DEMO_PASSWORD)
     admin = _login("admin", password_hash, first_name="Quản trị hệ thống", is_staff=True, is_superuser=True)
-    people = _People(rng, today)
+    people = People(rng, today)
 
     tree = list(PartyUnit.objects.order_by("depth", "pk"))
     # Cells and committees have unique names here; groups do not ("Tổ đảng số 1" in several cells).
