@@ -44,7 +44,7 @@ class Conflict(Exception):
 
 
 def _lock(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("unit").get(pk=meeting.pk)
+    return Meeting.objects.select_for_update(of=("self",)).select_related("unit").get(pk=meeting.pk)
 
 
 def _writable(meeting: Meeting) -> None:

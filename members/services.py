@@ -104,7 +104,11 @@ def _save_each(queryset, **changes) -> None:
 
 def _decide(transfer: Transfer, state: str, by: User) -> Transfer:
     """Move a pending transfer to its final state; the row lock makes a second decision fail."""
-    locked = Transfer.objects.select_for_update().select_related("member", "from_cell", "to_cell").get(pk=transfer.pk)
+    locked = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("member", "from_cell", "to_cell")
+        .get(pk=transfer.pk)
+    )
     if locked.state != Transfer.State.PENDING:
         raise ValidationError(_("This transfer is no longer waiting for acceptance."))
     locked.state, locked.decided_by, locked.decided_at = state, by, timezone.now()
@@ -243,9 +247,7 @@ def position_end(*, position: Position, end: datetime.date, by: User) -> Positio
 
 
 @transaction.atomic
-def dues_record(
-    *, member: Member, year: int, month: int, amount: int, paid_on: datetime.date, by: User
-) -> DuesPayment:
+def dues_record(*, member: Member, year: int, month: int, amount: int, paid_on: datetime.date, by: User) -> DuesPayment:
     """Record (or correct) the member's payment for a month: one record per member and month."""
     if amount <= 0:
         raise ValidationError({"amount": _("The amount must be more than zero.")})
