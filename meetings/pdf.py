@@ -80,7 +80,9 @@ def render_document(template_name: str, context: dict) -> bytes:
 
 
 def date_words(day: datetime.date) -> str:
-    return f"ngày {day.day} tháng {day.month} năm {day.year}"
+    # HD 36-HD/VPTW: days below 10 and the months 1 and 2 take a leading zero ("ngày 05 tháng 02").
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def time_words(moment: datetime.datetime) -> str:

@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cells.models import PartyUnit
 from cells.tree_settings import get_setting
-from members.models import Member, Membership, StatusPeriod, TemporaryAttachment, User
+from members.models import Member, Membership, Position, StatusPeriod, TemporaryAttachment, User
 
 from . import agenda, counting
 from .models import Addendum, AgendaItem, Attendance, Guest, Meeting, Speech, Vote
@@ -109,10 +109,12 @@ def schedule_warnings(meeting: Meeting) -> list[str]:
 
 
 def _agenda_create(meeting: Meeting) -> None:
-    AgendaItem.objects.bulk_create(
-        AgendaItem(meeting=meeting, order=i, key=item.key, title=str(item.title))
-        for i, item in enumerate(agenda.standard_items(meeting), start=1)
-    )
+    # The titles go into the biên bản: stored in Vietnamese whatever the scheduler's language.
+    with translation.override("vi"):
+        AgendaItem.objects.bulk_create(
+            AgendaItem(meeting=meeting, order=i, key=item.key, title=str(item.title))
+            for i, item in enumerate(agenda.standard_items(meeting), start=1)
+        )
 
 
 @transaction.atomic
@@ -202,14 +204,21 @@ def _period_covers(day):
     return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
 
 
-def roll_on(unit: PartyUnit, day: datetime.date) -> dict[int, dict[str, bool]]:
-    """Members expected to be listed for a meeting of `unit` on `day`, with their standing."""
+def roll_on(unit: PartyUnit, day: datetime.date, committee_only: bool = False) -> dict[int, dict[str, bool]]:
+    """Members expected to be listed for a meeting of `unit` on `day`, with their standing.
+    A committee meeting lists the cell committee (secretary, deputy, members) of that day."""
     own = set(
         Membership.objects.filter(Membership.active_on(day), cell=unit)
         .filter(member__admitted_on__lte=day)
         .filter(Q(member__ended_on__isnull=True) | Q(member__ended_on__gt=day))
         .values_list("member_id", flat=True)
     )
+    if committee_only:
+        own &= set(
+            Position.objects.filter(Position.active_on(day), unit=unit, member__isnull=False)
+            .exclude(role=Position.Role.STAFF)
+            .values_list("member_id", flat=True)
+        )
     attached_here = (
         set(
             TemporaryAttachment.objects.filter(Membership.active_on(day), cell=unit).values_list("member_id", flat=True)
@@ -242,7 +251,7 @@ def roll_on(unit: PartyUnit, day: datetime.date) -> dict[int, dict[str, bool]]:
 def attendance_sync(*, meeting: Meeting) -> None:
     """List every member on the roll on the meeting date (and refresh their standing)."""
     _writable(meeting)
-    roll = roll_on(meeting.unit, meeting_date(meeting))
+    roll = roll_on(meeting.unit, meeting_date(meeting), committee_only=meeting.kind == Meeting.Kind.COMMITTEE)
     existing = {row.member_id: row for row in Attendance.objects.filter(meeting=meeting)}
     new_rows = [Attendance(meeting=meeting, member_id=m, **flags) for m, flags in roll.items() if m not in existing]
     Attendance.objects.bulk_create(new_rows)

@@ -116,3 +116,9 @@ def test_vote_cannot_exceed_full_members_present(cast, schedule):
     assert vote.voting_base == 2 and vote.passed
     with pytest.raises(ValidationError):
         services.vote_record(meeting=meeting, subject="X", votes_for=2, votes_against=1, by=cast.secretary_user)
+
+
+def test_a_committee_meeting_lists_the_cell_committee_only(cast, schedule):
+    meeting = schedule(kind="committee", start=at(2026, 3, 5))
+    services.meeting_open(meeting=meeting, by=cast.secretary_user)
+    assert list(Attendance.objects.filter(meeting=meeting).values_list("member", flat=True)) == [cast.secretary.pk]
