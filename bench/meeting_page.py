@@ -1,0 +1,348 @@
+"""Throughput of a meeting's attendance page (60 members) against a one-query view of the same app.
+
+Serves the app with gunicorn (2 sync workers) on PostgreSQL, in a throw-away database of its own
+(chibo_bench on 127.0.0.1:5432 as user postgres, dropped at the end), signed in as the cell's
+secretary. The load generator is wrk when installed (`apt-get install -y wrk`), else a threaded
+Python client with a fixed number of requests. Prints requests per second of both views, their
+ratio and the 95th percentile latency:
+
+    .venv/bin/python bench/meeting_page.py [--connections 50] [--duration 10]
+
+Targets: the attendance page serves at least 25% of the one-query view's rate; p95 ≤ 50 ms.
+The one-query view is /healthz?checks=database (SELECT 1, no session, no template).
+
+With 50 connections on 2 sync workers, requests queue: by Little's law the mean latency is
+connections ÷ throughput, so p95 ≤ 50 ms at 50 connections needs ~1,000 req/s. The script also
+measures the page with one connection per worker (--quiet-connections), where latency is the
+time to serve a request, without the queue.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "chibo_bench"
+SERVER = os.environ.get("CHIBO_BENCH_POSTGRES", "postgres@127.0.0.1:5432")
+ONE_QUERY_PATH = "/healthz?checks=database"
+MEMBERS = 60
+TARGET_RATIO, TARGET_P95_MS = 0.25, 50.0
+
+VAR = Path(tempfile.mkdtemp(prefix="chibo-bench-"))
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DATABASE_URL": f"postgres://{SERVER}/{DB_NAME}",
+    # Production settings: DEBUG off (no query log), persistent connections (CONN_MAX_AGE=60).
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "bench-only-" + "x" * 40,
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "CHIBO_STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    "CHIBO_VAR_DIR": str(VAR),
+    "DJANGO_LOG_LEVEL": "WARNING",
+}
+os.environ.update(ENV)
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402
+import psycopg  # noqa: E402
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, '
+    .. '"p99_us": %d, "errors": %d, "bad_status": %d}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def admin_sql(*statements: str) -> None:
+    with psycopg.connect(f"postgresql://{SERVER}/postgres", autocommit=True) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
+def build_cell() -> dict:
+    """A ward and a cell of 60 members, a secretary with a login, and an open meeting whose
+    attendance is recorded the way a real one is (present, online, excused, unexcused, late)."""
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from cells.models import PartyUnit
+    from meetings import services as meetings
+    from members import services as members
+    from members.models import Position, StatusPeriod, User
+
+    ward = PartyUnit.objects.create(kind=PartyUnit.Kind.COMMITTEE, name="Đảng bộ phường Bench")
+    cell = PartyUnit.objects.create(kind=PartyUnit.Kind.CELL, name="Chi bộ Khu phố Bench", parent=ward)
+    user = User.objects.create(username="bench-secretary", first_name="Trần Thị Hằng")
+    roll = []
+    for n in range(MEMBERS):
+        roll.append(
+            members.member_create(
+                cell=cell,
+                joined_on=datetime.date(2015, 1, 1),
+                by=user,
+                full_name=f"Nguyễn Văn Thành {n:02d}",
+                birth_date=datetime.date(1960 + n % 40, 1 + n % 12, 1 + n % 28),
+                gender="male" if n % 3 else "female",
+                admitted_on=datetime.date(2000 + n % 20, 3, 1),
+                full_member_on=None if n % 15 == 0 else datetime.date(2001 + n % 20, 3, 1),
+                card_number=f"{80000000 + n}",
+            )
+        )
+    roll[0].user = user
+    roll[0].save(update_fields=["user"])
+    members.position_add(
+        unit=cell, role=Position.Role.SECRETARY, start=datetime.date(2020, 1, 1), member=roll[0], by=user
+    )
+    for member in roll[-2:]:
+        members.status_period_add(
+            member=member, kind=StatusPeriod.Kind.EXEMPTED, start=datetime.date(2024, 1, 1), reason="Tuổi cao", by=user
+        )
+
+    meeting = meetings.meeting_schedule(
+        unit=cell, kind="regular", scheduled_start=timezone.now(), place="Nhà văn hóa", by=user
+    )
+    meeting = meetings.meeting_open(meeting=meeting, by=user)
+    for n, member in enumerate(roll[:-2]):
+        if n % 20 == 7:
+            status, extra = "excused", {"reason": "Đi công tác", "reason_approved": True}
+        elif n % 29 == 11:
+            status, extra = "unexcused", {}
+        else:
+            status, extra = ("online" if n % 9 == 4 else "present"), {"arrived_late": n % 13 == 5}
+        meetings.attendance_record(meeting=meeting, member=member, status=status, by=user, **extra)
+    meetings.guest_add(meeting=meeting, name="Lê Văn Phường", title="Đảng ủy viên phường", by=user)
+
+    client = Client()
+    client.force_login(user)
+    return {
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+        "path": f"/meetings/{meeting.uid}/attendance/",
+    }
+
+
+def queries_per_request(path: str, cookie: str) -> int:
+    """Queries one request runs, counted in this process against the same database (warm cache)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", **({"HTTP_COOKIE": cookie} if cookie else {}))
+    client.get(path)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(ctx.captured_queries)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    log = open(VAR / "gunicorn.log", "wb")  # a file, not a pipe: a full pipe would stall the workers
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{ONE_QUERY_PATH}", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"gunicorn did not start: {(VAR / 'gunicorn.log').read_text()[-2000:]}")
+
+
+def fetch(port: int, path: str, cookie: str) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    response = conn.getresponse()
+    return response.status, response.read().decode()
+
+
+def load_wrk(url: str, cookie: str, connections: int, duration: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", script.name]
+        if cookie:
+            command += ["-H", f"Cookie: {cookie}"]
+        out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    result = json.loads(out.split("RESULT ", 1)[1])
+    return {
+        "rps": result["requests"] / (result["duration_us"] / 1e6),
+        "p50_ms": result["p50_us"] / 1000,
+        "p95_ms": result["p95_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "requests": result["requests"],
+        "failed": result["errors"] + result["bad_status"],
+    }
+
+
+def load_python(url: str, cookie: str, connections: int, requests: int) -> dict:
+    """Fallback without wrk: `connections` threads, each with a kept-alive connection, share a
+    fixed number of requests."""
+    parts = urllib.request.urlparse(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    failed = [0]
+    lock = threading.Lock()
+    share = requests // connections
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        mine = []
+        for _ in range(share):
+            started = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200:
+                failed[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
+
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "requests": len(latencies),
+        "failed": failed[0],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (wrk)")
+    parser.add_argument("--requests", type=int, default=5000, help="requests per measurement (no wrk)")
+    parser.add_argument("--quiet-connections", type=int, default=2, help="the unqueued latency measurement")
+    args = parser.parse_args()
+
+    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", f"CREATE DATABASE {DB_NAME}")
+    server = None
+    try:
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        t0 = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        cell = build_cell()
+        print(f"database {DB_NAME}: migrated and a {MEMBERS}-member cell built in {time.perf_counter() - t0:.1f} s")
+        page_queries = queries_per_request(cell["path"], cell["cookie"])
+        one_queries = queries_per_request(ONE_QUERY_PATH, "")
+        connections.close_all()
+
+        port = free_port()
+        server = start_gunicorn(port)
+        base = f"http://127.0.0.1:{port}"
+        status, html = fetch(port, cell["path"], cell["cookie"])
+        rows = html.count('class="att-row"')
+        assert status == 200 and rows == MEMBERS, f"attendance page: HTTP {status}, {rows} rows (signed in?)"
+        if os.environ.get("CHIBO_BENCH_DEBUG"):
+            for path, cookie in ((ONE_QUERY_PATH, ""), (cell["path"], cell["cookie"])):
+                for _ in range(3):
+                    t = time.perf_counter()
+                    fetch(port, path, cookie)
+                    print(f"  single {path[:30]:30} {(time.perf_counter() - t) * 1000:.1f} ms")
+
+        have_wrk = shutil.which("wrk") is not None
+        tool = f"wrk, {args.duration} s" if have_wrk else f"Python threads, {args.requests} requests"
+        print(
+            f"gunicorn 2 sync workers on 127.0.0.1:{port}; PostgreSQL; {args.connections} connections ({tool}); "
+            f"{os.cpu_count()} CPUs shared by server, database and load generator"
+        )
+
+        def load(path: str, cookie: str, warm: bool = False, connections: int = args.connections) -> dict:
+            if have_wrk:
+                return load_wrk(base + path, cookie, connections, 2 if warm else args.duration)
+            return load_python(base + path, cookie, connections, args.requests // (5 if warm else 1))
+
+        targets = {
+            "one-query view": (ONE_QUERY_PATH, "", one_queries),
+            "attendance page": (cell["path"], cell["cookie"], page_queries),
+        }
+        for path, cookie, _ in targets.values():
+            load(path, cookie, warm=True)  # both workers warm: connections, templates, the cached rows
+        results = {}
+        for name, (path, cookie, queries) in targets.items():
+            results[name] = r = load(path, cookie)
+            print(
+                f"  {name:16} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p95 {r['p95_ms']:6.1f} ms   "
+                f"p99 {r['p99_ms']:6.1f} ms   ({r['requests']} requests, {r['failed']} failed, "
+                f"{queries} queries each)"
+            )
+        page, floor = results["attendance page"], results["one-query view"]
+        ratio = page["rps"] / floor["rps"]
+        ok_ratio, ok_p95 = ratio >= TARGET_RATIO, page["p95_ms"] <= TARGET_P95_MS
+        verdict = "met" if ok_ratio else "NOT met"
+        print(f"  ratio            {ratio:8.1%}   (target ≥ {TARGET_RATIO:.0%}: {verdict})")
+        verdict = "met" if ok_p95 else "NOT met"
+        print(f"  attendance p95   {page['p95_ms']:6.1f} ms (target ≤ {TARGET_P95_MS:.0f} ms: {verdict})")
+        quiet = load(cell["path"], cell["cookie"], connections=args.quiet_connections)
+        print(
+            f"  attendance page with {args.quiet_connections} connections (no queue): {quiet['rps']:.0f} req/s, "
+            f"p50 {quiet['p50_ms']:.1f} ms, p95 {quiet['p95_ms']:.1f} ms"
+        )
+        load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"  load average after the run: {load_average} (other work on the machine skews the figures)")
+        if page["failed"] or floor["failed"] or quiet["failed"]:
+            print("  warning: some requests failed; the figures above are not valid")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        shutil.rmtree(VAR, ignore_errors=True)
+        print(f"server stopped; database {DB_NAME} dropped")
+
+
+if __name__ == "__main__":
+    main()
