@@ -9,6 +9,7 @@ import logging
 import mimetypes
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseServerError
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from meetings.access import get_meeting_for_user
 from meetings.models import Addendum, Meeting
 from meetings.pdf import render_minutes_pdf
+from members.access import Action, can
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def minutes_pdf(request, uid):
     if request.method not in SAFE_METHODS:
         return HttpResponseNotAllowed(SAFE_METHODS)
     if not meeting.is_closed:
+        # Members read closed minutes only; the draft is for the committees (DOMAIN.md roles).
+        if not can(request.user, Action.VIEW_MEMBERS, meeting.unit):
+            raise PermissionDenied
         return _pdf(render_minutes_pdf(meeting, draft=True), "du-thao-" + _minutes_filename(meeting))
     try:
         data = _archived_bytes(meeting.minutes_pdf, meeting.minutes_sha256, f"minutes of meeting {meeting.uid}")

@@ -148,15 +148,15 @@ def test_documents_are_vietnamese_whatever_the_language_of_the_requester(cast, h
     with translation.override("en"):
         text = pdf_text(pdf.render_minutes_pdf(held))
     assert "BIÊN BẢN SINH HOẠT CHI BỘ" in text and "Vắng mặt có lý do" in text
-    client = client_for(cast.member_user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the member chose English for the screens
+    client = client_for(cast.secretary_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the secretary chose English for the screens
     response = client.get(reverse("meetings:minutes_pdf", kwargs={"uid": held.uid}))
     assert response.wsgi_request.LANGUAGE_CODE == "en"
     assert "Vắng mặt có lý do" in pdf_text(response.content)
 
 
-def test_before_closing_the_view_renders_a_draft_for_a_member(cast, held, client_for):
-    response = client_for(cast.member_user).get(reverse("meetings:minutes_pdf", kwargs={"uid": held.uid}))
+def test_before_closing_the_view_renders_a_draft_for_the_committee(cast, held, client_for):
+    response = client_for(cast.secretary_user).get(reverse("meetings:minutes_pdf", kwargs={"uid": held.uid}))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "DỰ THẢO" in pdf_text(response.content)
     assert "no-store" in response["Cache-Control"]
@@ -240,3 +240,12 @@ def test_every_absent_row_is_named_once(held):
     text = pdf_text(pdf.render_minutes_pdf(held))
     for row in rows:
         assert text.count(row.member.full_name) == 1, row.member.full_name
+
+
+def test_a_member_cannot_read_the_draft_minutes_before_closing(cast, schedule, client_for):
+    from django.urls import reverse
+
+    meeting = schedule()
+    url = reverse("meetings:minutes_pdf", args=[meeting.uid])
+    assert client_for(cast.member_user).get(url).status_code == 403
+    assert client_for(cast.ward_user).get(url).status_code == 200
