@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -146,7 +147,7 @@ def _changes(row, prev, fields: list[models.Field], names: Names) -> list[Change
         # Created (or recorded before history began): every filled-in field, from nothing.
         values = [(f, None, getattr(row, f.attname)) for f in fields]
         return [
-            Change(str(f.verbose_name).capitalize(), EMPTY, _format(f, new, names))
+            Change(capfirst(str(f.verbose_name)), EMPTY, _format(f, new, names))
             for f, _o, new in values
             if new not in (None, "")
         ]
@@ -156,7 +157,7 @@ def _changes(row, prev, fields: list[models.Field], names: Names) -> list[Change
     changed = {c.field: c for c in delta.changes}
     return [
         Change(
-            str(by_name[n].verbose_name).capitalize(),
+            capfirst(str(by_name[n].verbose_name)),
             _format(by_name[n], changed[n].old, names),
             _format(by_name[n], changed[n].new, names),
         )
