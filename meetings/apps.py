@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = _("Meetings")
+
+    def ready(self):
+        # members shows the panels without importing meetings (STYLE.md: registries).
+        from members.panels import register_home_panel
+
+        from .views.schedule import home_panel
+
+        register_home_panel(home_panel)
