@@ -78,6 +78,7 @@ def unit_detail(request, uid):
         "can_view_members": can_view_members,
         "can_manage": can_manage,
         "can_manage_units": can_manage_units,
+        "can_view_audit": access.can(user, Action.VIEW_AUDIT, unit),
         "is_cell": unit.kind == PartyUnit.Kind.CELL,
         "term": unit.current_term(today),
     }

@@ -8,8 +8,10 @@ class MeetingsConfig(AppConfig):
 
     def ready(self):
         # members shows the panels without importing meetings (STYLE.md: registries).
-        from members.panels import register_home_panel
+        from members.panels import register_home_panel, register_member_panel
 
+        from .panels_attendance import member_attendance_panel
         from .views.schedule import home_panel
 
         register_home_panel(home_panel)
+        register_member_panel(member_attendance_panel)

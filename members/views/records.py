@@ -129,6 +129,7 @@ def member_detail(request, uid):
             "pending_transfer": next((t for t in transfers if t.state == Transfer.State.PENDING), None),
             "can_manage": can_manage,
             "can_move": can_move,
+            "can_view_audit": bool(member.home_unit and access.can(request.user, Action.VIEW_AUDIT, member.home_unit)),
             "is_self": member.user_id == request.user.pk,
         },
     )
