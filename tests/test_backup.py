@@ -335,3 +335,11 @@ def test_postgresql_round_trip_reproduces_every_row_and_every_file(pg_databases,
     failed = manage(target, "restore", str(archive), "--force", ok=False)
     assert failed.returncode != 0 and "the database is as it was" in failed.stderr
     assert fingerprint(target) == before
+
+
+def test_keep_never_deletes_the_archive_just_written_even_when_its_name_looks_older(tmp_path):
+    for name in ["chibo-20260101-010000.tar.gz", "chibo-20260105-010000.tar.gz"]:
+        (tmp_path / name).write_bytes(b"x")
+    just_written = tmp_path / "chibo-20260101-010000.tar.gz"  # the clock was set back
+    assert prune(tmp_path, keep=1, spare=just_written) == []
+    assert just_written.exists()
