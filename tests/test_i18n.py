@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 
@@ -41,8 +42,12 @@ def test_dates_are_written_the_vietnamese_way(cast, client_for):
     assert "01/05/1980" in body  # the cast's date of birth, dd/mm/yyyy
 
 
+def _unescape(value: str) -> str:
+    return value.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
 def parse_po(text: str) -> dict[str, str]:
-    """msgid -> msgstr (msgstr[0] for plurals); the header entry is left out."""
+    """msgid -> msgstr (msgstr[0] for plurals), unescaped; the header entry is left out."""
     entries: dict[str, str] = {}
     msgid = msgstr = None
     key = None
@@ -63,7 +68,7 @@ def parse_po(text: str) -> dict[str, str]:
             msgstr += line[1:-1]
     if msgid:
         entries[msgid] = msgstr
-    return entries
+    return {_unescape(k): _unescape(v) for k, v in entries.items()}
 
 
 def test_vietnamese_catalogue_is_complete_and_compiled():
@@ -81,3 +86,15 @@ def test_vietnamese_catalogue_is_complete_and_compiled():
     compiled = gettext.GNUTranslations(open(LOCALE / "vi" / "LC_MESSAGES" / "django.mo", "rb"))  # noqa: SIM115
     stale = [m for m in entries if "%(" not in m and compiled.gettext(m) == m and entries[m] != m]
     assert not stale, f"django.mo is older than django.po: {stale[:3]}"
+
+
+def test_agenda_titles_are_stored_in_vietnamese_whatever_the_language(cast):
+    from django.utils import translation
+
+    from meetings import services
+
+    with translation.override("en"):
+        meeting = services.meeting_schedule(
+            unit=cast.cell_a, kind="regular", scheduled_start=timezone.now(), place="Hội trường", by=cast.secretary_user
+        )
+    assert meeting.agenda.get(key="news").title.startswith("Thông tin")
