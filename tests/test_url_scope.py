@@ -117,8 +117,14 @@ def _meeting_objects(cast):
         unit=cast.cell_a, kind="regular", scheduled_start=timezone.now(), place="Hội trường", by=cast.secretary_user
     )
     item = meeting.agenda.first()
-    material = Material(meeting=meeting, original_name="du-thao.pdf", content_type="application/pdf", size=4,
-                        sha256="0" * 64, uploaded_by=cast.secretary_user)
+    material = Material(
+        meeting=meeting,
+        original_name="du-thao.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+        uploaded_by=cast.secretary_user,
+    )
     material.file.save("du-thao.pdf", ContentFile(b"%PDF"), save=True)
     return SimpleNamespace(
         meeting=meeting,

@@ -19,6 +19,7 @@ def _english(client, settings):
     """These tests read the English messages; Vietnamese is checked in tests/test_i18n.py."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
+
 NEW_PASSWORD = "Hoa-sen-no-2026"
 WRONG_CODE_MESSAGE = "do not match a valid activation code"
 
