@@ -276,24 +276,24 @@ def test_guests_are_added_and_removed(cast, meeting, client_for):
     guest = Guest.objects.get(meeting=meeting)
     assert guest.is_higher_delegate and guest.title == "Phó Bí thư Đảng ủy phường"
 
-    response = client.post(url, {"name": "Khách mời", "title": ""})
+    response = client.post(url, {"name": "Đỗ Thị Khách", "title": ""})
     assert response.status_code == 302 and response["Location"].endswith("#guests")
-    assert not Guest.objects.get(name="Khách mời").is_higher_delegate
+    assert not Guest.objects.get(name="Đỗ Thị Khách").is_higher_delegate
 
     html = client.post(url, {"name": ""}, **HTMX).content.decode()
     assert "is-invalid" in html and Guest.objects.filter(meeting=meeting).count() == 2
 
     page = client.get(reverse("meetings:attendance", args=[meeting.uid])).content.decode()
-    assert "Nguyễn Văn Phường" in page and "Khách mời" in page  # the cached list moved with the meeting
+    assert "Nguyễn Văn Phường" in page and "Đỗ Thị Khách" in page  # the cached list moved with the meeting
 
     remove = reverse("meetings:guest_remove", args=[meeting.uid, guest.pk])
     response = client.post(remove, **HTMX)
     assert response.status_code == 200 and 'id="guests"' in response.content.decode()
     assert not Guest.objects.filter(pk=guest.pk).exists()
-    other = Guest.objects.get(name="Khách mời")
+    other = Guest.objects.get(name="Đỗ Thị Khách")
     response = client.post(reverse("meetings:guest_remove", args=[meeting.uid, other.pk]))
     assert response.status_code == 302 and not Guest.objects.filter(meeting=meeting).exists()
-    assert "Khách mời" not in client.get(reverse("meetings:attendance", args=[meeting.uid])).content.decode()
+    assert "Đỗ Thị Khách" not in client.get(reverse("meetings:attendance", args=[meeting.uid])).content.decode()
 
 
 def test_a_guest_of_another_meeting_cannot_be_removed_through_this_one(cast, meeting, schedule, client_for):
