@@ -36,9 +36,8 @@ class Command(BaseCommand):
             result = backup(output, keep=keep, progress=progress)
         except BackupError as exc:
             raise CommandError(str(exc))
-        self.stdout.write(
-            self.style.SUCCESS(f"Backup written: {result.path} ({human_size(result.size)}) in {result.seconds:.2f} s")
-        )
-        if verbosity >= 1:
+        if verbosity >= 1:  # --verbosity 0 for cron: silent unless it fails
+            written = f"Backup written: {result.path} ({human_size(result.size)}) in {result.seconds:.2f} s"
+            self.stdout.write(self.style.SUCCESS(written))
             media = f"{result.media_files} files ({human_size(result.media_bytes)})"
             self.stdout.write(f"  {result.tables} tables, {result.rows} rows; {media}")
