@@ -14,11 +14,13 @@ host = hosts[0].lstrip(".") if hosts and hosts[0] != "*" else "localhost"
 
 try:
     conn = http.client.HTTPConnection("127.0.0.1", 8000, timeout=5)
-    conn.request("GET", "/", headers={"Host": host, "X-Forwarded-Proto": "https"})
+    # Database and broker only: worker and beat start after web is healthy, so the full /healthz
+    # (heartbeat, worker) is for external monitoring.
+    conn.request("GET", "/healthz?checks=database,broker", headers={"Host": host, "X-Forwarded-Proto": "https"})
     status = conn.getresponse().status
 except OSError as exc:
     print(f"unhealthy: {exc}")
     sys.exit(1)
 if status >= 400:
-    print(f"unhealthy: GET / answered {status}")
+    print(f"unhealthy: GET /healthz answered {status}")
     sys.exit(1)
