@@ -219,8 +219,11 @@ def roll_on(unit: PartyUnit, day: datetime.date, committee_only: bool = False) -
             .exclude(role=Position.Role.STAFF)
             .values_list("member_id", flat=True)
         )
+    # Members attached here attend the cell's meetings, not its committee's.
     attached_here = (
-        set(
+        set()
+        if committee_only
+        else set(
             TemporaryAttachment.objects.filter(Membership.active_on(day), cell=unit).values_list("member_id", flat=True)
         )
         - own
