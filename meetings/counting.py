@@ -37,6 +37,47 @@ def passes(votes_for: int, voting_base: int) -> bool:
     return voting_base > 0 and votes_for * 2 > voting_base
 
 
+def is_consultation_voter(row) -> bool:
+    """In a written consultation's base (DOMAIN.md "Counting"): a full member on the cell's own roll
+    at the deadline, less suspended members and members temporarily attached elsewhere. Exempted
+    members stay in (they answer in writing); probationary members and guests attached here do not vote."""
+    return row.is_full and not (row.is_attached_here or row.is_suspended or row.is_attached_elsewhere)
+
+
+@dataclass
+class Tally:
+    votes_for: int = 0
+    votes_against: int = 0
+    votes_other: int = 0
+    voting_base: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return passes(self.votes_for, self.voting_base)
+
+    @property
+    def not_answered(self) -> int:
+        return self.voting_base - self.votes_for - self.votes_against - self.votes_other
+
+
+def consultation_tally(roll: dict, choices: dict) -> Tally:
+    """roll: member id -> standing flags at the deadline; choices: member id -> "for" / "against" /
+    "other". Answers from members outside the base are not counted; silence counts as not for."""
+    tally = Tally()
+    for member_id, row in roll.items():
+        if not is_consultation_voter(row):
+            continue
+        tally.voting_base += 1
+        choice = choices.get(member_id)
+        if choice == "for":
+            tally.votes_for += 1
+        elif choice == "against":
+            tally.votes_against += 1
+        elif choice == "other":
+            tally.votes_other += 1
+    return tally
+
+
 def rate(present: int, expected: int) -> float | None:
     return present / expected if expected else None
 
