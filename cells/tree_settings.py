@@ -21,6 +21,11 @@ DEFAULTS: dict[str, object] = {
     "reminder_days_before_meeting": 3,
     "reminder_hours_before_meeting": 2,
     "regular_meeting_schedule_by_day": 5,
+    # Reminders (members.notifications): warn this many days before a regular meeting that has no
+    # committee pre-meeting yet; drafts and tasks (resolutions).
+    "committee_premeeting_reminder_days": 7,
+    "draft_comment_reminder_hours": 24,
+    "task_due_soon_days": 3,
     "require_two_factor_for_committee": False,
 }
 

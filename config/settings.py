@@ -222,6 +222,32 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Notifications: beat sweeps (members.tasks) ------------------------------------------------
+# Absolute links in e-mails; the .ics URL too.
+CHIBO_SITE_URL = env.str("CHIBO_SITE_URL", default="http://127.0.0.1:8000")
+CHIBO_NOTIFICATION_SEND_INTERVAL = env.int("CHIBO_NOTIFICATION_SEND_INTERVAL", default=60)
+CHIBO_NOTIFICATION_PLAN_INTERVAL = env.int("CHIBO_NOTIFICATION_PLAN_INTERVAL", default=300)
+CHIBO_NOTIFICATION_MAX_ATTEMPTS = env.int("CHIBO_NOTIFICATION_MAX_ATTEMPTS", default=5)
+CHIBO_NOTIFICATION_RETRY_BASE = env.int("CHIBO_NOTIFICATION_RETRY_BASE", default=60)  # seconds, doubled per attempt
+CHIBO_NOTIFICATIONS_KICK = env.bool("CHIBO_NOTIFICATIONS_KICK", default=True)  # enqueue a send on commit
+# Each sweep records a heartbeat under its name; /healthz fails once one is older than twice its
+# interval (one late run is tolerated: beat's clock and a long batch may delay it a little).
+CHIBO_SWEEPS = {
+    "notifications-send": CHIBO_NOTIFICATION_SEND_INTERVAL,
+    "notifications-plan": CHIBO_NOTIFICATION_PLAN_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE |= {
+    name: {
+        "task": task,
+        "schedule": float(CHIBO_SWEEPS[name]),
+        "options": {"expires": max(CHIBO_SWEEPS[name] - 5, 1), "expire_seconds": max(CHIBO_SWEEPS[name] - 5, 1)},
+    }
+    for name, task in (
+        ("notifications-send", "members.tasks.send_due_notifications"),
+        ("notifications-plan", "members.tasks.plan_notifications"),
+    )
+}
+
 # --- Forms ------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

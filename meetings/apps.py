@@ -15,3 +15,8 @@ class MeetingsConfig(AppConfig):
 
         register_home_panel(home_panel)
         register_member_panel(member_attendance_panel)
+
+        # Notification kinds and planners (members.notifications registry).
+        from . import notify
+
+        notify.register()

@@ -495,3 +495,7 @@ class DuesPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.month:02d}/{self.year}"
+
+
+# The notification inbox lives in members (STYLE.md layout); its models sit in their own module.
+from members.notifications.models import Notification, NotificationPreference  # noqa: E402, F401

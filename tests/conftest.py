@@ -20,6 +20,8 @@ PASSWORD = "mat-khau-123"
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Notifications are sent by calling the sweep in tests, never through a broker by accident.
+    settings.CHIBO_NOTIFICATIONS_KICK = False
 
 
 def make_login(member, username):

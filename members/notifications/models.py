@@ -1,0 +1,93 @@
+"""Notification rows (STYLE.md "Tasks": reminders are rows) and per-user e-mail preferences.
+
+A row is one message to one person on one channel for one occurrence of one object. The unique
+constraint is what makes sending exactly-once: planning twice, a retried task or a second worker
+all meet the same row. A moved meeting gets a new occurrence, so its reminders are planned anew.
+"""
+
+import uuid
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from members.models import User
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        INBOX = "inbox", _("Inbox")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        # Claimed by a worker and being sent; a lease that runs out puts it back to pending.
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    # Names the instance: "r2" (revision 2 of a meeting), "r2:3d" (3 days before it), "2026-03"…
+    occurrence = models.CharField(_("occurrence"), max_length=64)
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # The calendar method for meetings (REQUEST / CANCEL), or empty.
+    calendar = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-due_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "content_type", "object_id", "channel", "occurrence"],
+                name="notification_once",
+            )
+        ]
+        indexes = [
+            # The sweep: due rows still waiting, oldest first.
+            models.Index(fields=["due_at"], condition=Q(state="pending"), name="notification_due"),
+            models.Index(fields=["content_type", "object_id", "state"], name="notification_object"),
+            # The inbox and its unread badge.
+            models.Index(fields=["recipient", "channel", "state", "read_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id} ({self.channel}, {self.occurrence}): {self.state}"
+
+
+class NotificationPreference(models.Model):
+    """E-mail off for one kind (no row: the kind's default). The inbox always receives."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=64)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {'on' if self.email else 'off'}"
