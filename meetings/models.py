@@ -332,3 +332,7 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id} {self.created_at:%d/%m/%Y}"
+
+
+# The dashboard summary tables live in their own module (meetings/summaries.py).
+from .summaries import CellMonth, MeetingCount, UnitMonth  # noqa: E402, F401

@@ -19,7 +19,7 @@ from cells.models import PartyUnit
 from cells.tree_settings import get_setting
 from members.models import Member, Membership, Position, StatusPeriod, TemporaryAttachment, User
 
-from . import agenda, counting, notify
+from . import agenda, counting, summaries
 from .models import Addendum, AgendaItem, Attendance, Guest, Meeting, Speech, Vote
 
 MEETING_FIELDS = (
@@ -132,7 +132,7 @@ def meeting_schedule(
     if presenters:
         meeting.presenters.set(presenters)
     _agenda_create(meeting)
-    notify.meeting_scheduled(meeting)  # rows in this transaction; sending is kicked on commit
+    summaries.meeting_changed(meeting)
     return meeting
 
 
@@ -150,8 +150,7 @@ def meeting_update(*, meeting: Meeting, by: User, presenters=None, **fields) -> 
     meeting.save()
     if presenters is not None:
         meeting.presenters.set(presenters)
-    if moved:
-        notify.meeting_moved(meeting)
+    summaries.meeting_changed(meeting)
     return meeting
 
 
@@ -163,11 +162,10 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by: User) -> Meeting:
         raise ValidationError(_("Only a meeting that has not started can be cancelled."))
     if not reason.strip():
         raise ValidationError({"cancel_reason": _("Give the reason for cancelling.")})
-    was_scheduled = meeting.status == Meeting.Status.SCHEDULED
     meeting.status, meeting.cancel_reason = Meeting.Status.CANCELLED, reason.strip()
     meeting.revision += 1
     meeting.save()
-    notify.meeting_cancelled(meeting, was_scheduled=was_scheduled)
+    summaries.meeting_changed(meeting)
     return meeting
 
 
@@ -199,6 +197,7 @@ def meeting_finish(*, meeting: Meeting, by: User, actual_end: datetime.datetime 
     meeting.actual_end = actual_end or meeting.actual_end or timezone.now()
     meeting.full_clean()
     meeting.save()
+    summaries.meeting_changed(meeting)
     return meeting
 
 
@@ -272,6 +271,7 @@ def attendance_sync(*, meeting: Meeting) -> None:
                 setattr(row, k, v)
             row.save()
     _touch(meeting)
+    summaries.meeting_changed(meeting)
 
 
 @transaction.atomic
@@ -300,6 +300,7 @@ def attendance_record(
     row.full_clean()
     row.save()
     _touch(meeting)
+    summaries.meeting_changed(meeting)
     return row
 
 
@@ -317,6 +318,7 @@ def check_in(*, meeting: Meeting, member: Member) -> Attendance:
         row.checked_in_at = timezone.now()
         row.save()
         _touch(meeting)
+        summaries.meeting_changed(meeting)
     return row
 
 
@@ -333,6 +335,7 @@ def guest_add(*, meeting: Meeting, name: str, title: str = "", is_higher_delegat
     guest.full_clean()
     guest.save()
     _touch(meeting)
+    summaries.meeting_changed(meeting)
     return guest
 
 
@@ -341,6 +344,7 @@ def guest_remove(*, guest: Guest, by: User) -> None:
     _writable(_lock(guest.meeting))
     guest.delete()
     _touch(guest.meeting)
+    summaries.meeting_changed(guest.meeting)
 
 
 # --- Minutes ------------------------------------------------------------------------------------------
@@ -356,6 +360,7 @@ def minutes_header_save(*, meeting: Meeting, by: User, **fields) -> Meeting:
     meeting.full_clean()
     meeting.minutes_version += 1
     meeting.save()
+    summaries.meeting_changed(meeting)
     return meeting
 
 
@@ -513,6 +518,7 @@ def minutes_close(*, meeting: Meeting, by: User) -> Meeting:
     meeting.minutes_sha256 = hashlib.sha256(pdf).hexdigest()
     meeting.minutes_pdf.save(f"bien-ban-{meeting.uid}.pdf", ContentFile(pdf), save=False)
     meeting.save()
+    summaries.meeting_changed(meeting)
     return meeting
 
 

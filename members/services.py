@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cells.models import PartyUnit
+from members import hooks
 from members.models import DuesPayment, Member, Membership, Position, StatusPeriod, Transfer, User
 
 MEMBER_FIELDS = (
@@ -71,6 +72,7 @@ def status_period_add(*, member: Member, kind: str, start, end=None, reason: str
     period = StatusPeriod(member=member, kind=kind, start=start, end=end, reason=reason)
     period.full_clean()
     period.save()
+    hooks.roll_changed(cell_ids=member.memberships.values_list("cell_id", flat=True), since=start)
     return period
 
 
@@ -91,6 +93,7 @@ def member_end(*, member: Member, on: datetime.date, reason: str, by: User) -> M
     )
     if member.user_id:
         User.objects.filter(pk=member.user_id).update(is_active=False)
+    hooks.roll_changed(cell_ids=member.memberships.values_list("cell_id", flat=True), since=on)
     return member
 
 
@@ -172,6 +175,7 @@ def transfer_out(
         transfer.state, transfer.decided_by, transfer.decided_at = Transfer.State.ACCEPTED, by, timezone.now()
     transfer.full_clean()
     transfer.save()
+    hooks.roll_changed(cell_ids=[current.cell_id], since=date)
     return transfer
 
 
@@ -192,6 +196,7 @@ def transfer_accept(*, transfer: Transfer, group: PartyUnit | None = None, by: U
         Position.objects.filter(member=transfer.member, unit=transfer.from_cell, end__isnull=True),
         end=start - datetime.timedelta(days=1),
     )
+    hooks.roll_changed(cell_ids=[transfer.to_cell_id], since=start)
     return membership
 
 
@@ -203,6 +208,7 @@ def transfer_cancel(*, transfer: Transfer, by: User) -> Transfer:
     if last:
         last.end = None
         last.save(update_fields=["end"])
+    hooks.roll_changed(cell_ids=[transfer.from_cell_id], since=transfer.date)
     return transfer
 
 

@@ -1,0 +1,719 @@
+"""Dashboard summaries (DOMAIN.md "Dashboard metrics"): per-meeting counts, cell-month rows and their
+roll-up to every ancestor unit, kept in the same transaction as the write that changes them.
+
+Live aggregation over the raw tables costs ~150 ms a year for a province (STACK-NOTES "Measured
+floors"); a roll-up row per (unit, cell type, month) answers any unit and range in under a
+millisecond. Three tables:
+
+- ``MeetingCount``: one row per meeting, its counts from ``meetings.counting`` (the one rule) and
+  the flags the metrics need (held, thematic, pre-meeting, higher-level delegate, duration).
+- ``CellMonth``: per cell and month the additive figures (SUM_FIELDS), zero while the cell is not
+  active (founded/dissolved dates). Rows exist for every active month up to the horizon.
+- ``UnitMonth``: the same figures summed per ancestor unit (the cell included), cell type and month.
+
+Writes recompute the touched cell-months from MeetingCount rows and add the difference to every
+ancestor's row with ``UPDATE ... SET f = f + delta``. ``live_cell_months`` computes the same
+cell-month figures from the raw tables with SQL, independently: ``rebuild`` and ``check`` use it.
+A month is held as one integer, ``ym = year * 12 + month - 1``, so a range is one BETWEEN.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, When
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
+
+from cells.models import PATH_STEP, PartyUnit, UnitSetting
+from cells.tree_settings import DEFAULTS, get_setting
+
+from . import counting
+from .models import Attendance, Guest, Meeting
+
+WINDOW_KEY = "committee_premeeting_days"
+# Figures added up over cells and months; rates are ratios of two of them (cells/stats.py).
+SUM_FIELDS = (
+    "cell_months",  # 1 when the cell was active in the month: the on-schedule denominator
+    "held_months",  # 1 when it held its regular meeting for the month
+    "regular_held",  # regular meetings held
+    "premeeting",  # ... of which preceded by a held committee meeting within the window
+    "higher_delegate",  # ... of which attended by a delegate of a higher committee
+    "expected",  # Σ expected over regular meetings held
+    "present",  # Σ present over regular meetings held
+    "unexcused",  # Σ unexcused absences over regular meetings held
+    "timed_held",  # regular and thematic meetings held (duration compliance denominator)
+    "duration_ok",  # ... of which lasted 90 (combined: 120) minutes
+    "thematic_held",  # thematic meetings held (a regular meeting combined with one counts)
+    "meetings_held",  # meetings of every kind held
+    "cell_quarters",  # 1 in the cell's first active month of each quarter
+    "thematic_quarters",  # 1 in the first month of a quarter in which the cell held a thematic meeting
+)
+
+
+def ym_of(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def ym_split(ym: int) -> tuple[int, int]:
+    return ym // 12, ym % 12 + 1
+
+
+def ym_start(ym: int) -> datetime.date:
+    year, month = ym_split(ym)
+    return datetime.date(year, month, 1)
+
+
+def ym_end(ym: int) -> datetime.date:
+    return ym_start(ym + 1) - datetime.timedelta(days=1)
+
+
+def quarter_start(ym: int) -> int:
+    return ym - ym % 3
+
+
+def first_ym() -> int:
+    return ym_of(getattr(settings, "CHIBO_DASHBOARD_FIRST_YEAR", 2022), 1)
+
+
+def horizon_ym(today: datetime.date | None = None) -> int:
+    """Rows exist up to December of next year; `rebuild_summaries --extend` moves it on yearly."""
+    today = today or timezone.localdate()
+    return ym_of(today.year + 1, 12)
+
+
+class MeetingCount(models.Model):
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, primary_key=True, related_name="summary")
+    cell = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    ym = models.PositiveIntegerField()  # regular: the month it is for; others: the month held
+    starts_at = models.DateTimeField()
+    held = models.BooleanField(default=False)
+    thematic = models.BooleanField(default=False)
+    on_roll = models.PositiveIntegerField(default=0)
+    expected = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    excused = models.PositiveIntegerField(default=0)
+    unexcused = models.PositiveIntegerField(default=0)
+    premeeting = models.BooleanField(default=False)
+    higher_delegate = models.BooleanField(default=False)
+    duration_ok = models.BooleanField(null=True)  # None: not a regular or thematic meeting
+
+    class Meta:
+        indexes = [models.Index(fields=["cell", "ym"], name="meetingcount_cell_ym")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.present}/{self.expected}"
+
+
+class _MonthFigures(models.Model):
+    unit_type = models.CharField(max_length=24)
+    ym = models.PositiveIntegerField()
+    cell_months = models.PositiveIntegerField(default=0)
+    held_months = models.PositiveIntegerField(default=0)
+    regular_held = models.PositiveIntegerField(default=0)
+    premeeting = models.PositiveIntegerField(default=0)
+    higher_delegate = models.PositiveIntegerField(default=0)
+    expected = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    unexcused = models.PositiveIntegerField(default=0)
+    timed_held = models.PositiveIntegerField(default=0)
+    duration_ok = models.PositiveIntegerField(default=0)
+    thematic_held = models.PositiveIntegerField(default=0)
+    meetings_held = models.PositiveIntegerField(default=0)
+    cell_quarters = models.PositiveIntegerField(default=0)
+    thematic_quarters = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def values(self) -> dict[str, int]:
+        return {f: getattr(self, f) for f in SUM_FIELDS}
+
+
+class CellMonth(_MonthFigures):
+    cell = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cell", "ym"], name="cellmonth_unique")]
+        indexes = [models.Index(fields=["ym", "cell"], name="cellmonth_ym")]
+
+    def __str__(self) -> str:
+        return f"{self.cell_id} {ym_split(self.ym)}"
+
+
+class UnitMonth(_MonthFigures):
+    unit = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "ym", "unit_type"], name="unitmonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.unit_type} {ym_split(self.ym)}"
+
+
+# --- The per-meeting row ------------------------------------------------------------------------
+
+
+def _meeting_ym(meeting: Meeting) -> int:
+    if meeting.kind == Meeting.Kind.REGULAR:
+        return ym_of(meeting.period_year, meeting.period_month)
+    local = timezone.localtime(meeting.scheduled_start)
+    return ym_of(local.year, local.month)
+
+
+def _has_premeeting(meeting: Meeting, window: int) -> bool:
+    start = meeting.scheduled_start
+    return Meeting.objects.filter(
+        unit_id=meeting.unit_id,
+        kind=Meeting.Kind.COMMITTEE,
+        status__in=Meeting.HELD_STATUSES,
+        scheduled_start__lt=start,
+        scheduled_start__gte=start - datetime.timedelta(days=window),
+    ).exists()
+
+
+def _meeting_values(meeting: Meeting, window: int) -> dict:
+    held = meeting.status in Meeting.HELD_STATUSES
+    c = counting.count(Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS))
+    timed = meeting.kind in (Meeting.Kind.REGULAR, Meeting.Kind.THEMATIC)
+    duration = meeting.duration_minutes
+    regular_held = held and meeting.kind == Meeting.Kind.REGULAR
+    return {
+        "cell_id": meeting.unit_id,
+        "kind": meeting.kind,
+        "ym": _meeting_ym(meeting),
+        "starts_at": meeting.scheduled_start,
+        "held": held,
+        "thematic": meeting.kind == Meeting.Kind.THEMATIC or meeting.combined_thematic,
+        "on_roll": c.on_roll,
+        "expected": c.expected,
+        "present": c.present,
+        "excused": c.excused,
+        "unexcused": c.unexcused,
+        "premeeting": regular_held and _has_premeeting(meeting, window),
+        "higher_delegate": regular_held and meeting.guests.filter(is_higher_delegate=True).exists(),
+        "duration_ok": (duration is not None and duration >= meeting.required_minutes) if timed else None,
+    }
+
+
+_COUNT_COLUMNS = (
+    "status",
+    "reason_approved",
+    "arrived_late",
+    "is_full",
+    "is_exempted",
+    "is_suspended",
+    "is_attached_here",
+    "is_attached_elsewhere",
+)
+
+
+# --- Cell-month rows from the per-meeting rows ------------------------------------------------
+
+
+def _is_active(cell: PartyUnit, ym: int) -> bool:
+    return (cell.founded_on is None or cell.founded_on <= ym_end(ym)) and (
+        cell.dissolved_on is None or cell.dissolved_on >= ym_start(ym)
+    )
+
+
+def _cell_range(cell: PartyUnit, today: datetime.date | None = None) -> range:
+    low = first_ym()
+    if cell.founded_on:
+        low = max(low, ym_of(cell.founded_on.year, cell.founded_on.month))
+    high = horizon_ym(today)
+    if cell.dissolved_on:
+        high = min(high, ym_of(cell.dissolved_on.year, cell.dissolved_on.month))
+    return range(low, high + 1)
+
+
+def _cell_months_from_counts(cell: PartyUnit, yms: set[int]) -> dict[int, dict[str, int]]:
+    """The cell's figures for the given months (whole quarters: the quarter flags look back)."""
+    quarters = {quarter_start(ym) for ym in yms}
+    months = sorted({q + i for q in quarters for i in range(3)})
+    rows = MeetingCount.objects.filter(cell_id=cell.pk, ym__in=months, held=True)
+    by_month: dict[int, list[MeetingCount]] = defaultdict(list)
+    for row in rows:
+        by_month[row.ym].append(row)
+    out: dict[int, dict[str, int]] = {}
+    for ym in months:
+        figures = dict.fromkeys(SUM_FIELDS, 0)
+        if _is_active(cell, ym):
+            held = by_month.get(ym, [])
+            regular = [m for m in held if m.kind == Meeting.Kind.REGULAR]
+            timed = [m for m in held if m.duration_ok is not None]
+            figures.update(
+                cell_months=1,
+                held_months=int(bool(regular)),
+                regular_held=len(regular),
+                premeeting=sum(m.premeeting for m in regular),
+                higher_delegate=sum(m.higher_delegate for m in regular),
+                expected=sum(m.expected for m in regular),
+                present=sum(m.present for m in regular),
+                unexcused=sum(m.unexcused for m in regular),
+                timed_held=len(timed),
+                duration_ok=sum(bool(m.duration_ok) for m in timed),
+                thematic_held=sum(m.thematic for m in held),
+                meetings_held=len(held),
+            )
+        out[ym] = figures
+    _quarter_flags(out)
+    return {ym: v for ym, v in out.items() if ym in months}
+
+
+def _quarter_flags(months: dict[int, dict[str, int]]) -> None:
+    """cell_quarters / thematic_quarters: 1 in the first qualifying month of each quarter."""
+    seen_active, seen_thematic = set(), set()
+    for ym in sorted(months):
+        q, figures = quarter_start(ym), months[ym]
+        figures["cell_quarters"] = int(bool(figures["cell_months"]) and q not in seen_active)
+        figures["thematic_quarters"] = int(
+            bool(figures["cell_months"] and figures["thematic_held"]) and q not in seen_thematic
+        )
+        if figures["cell_months"]:
+            seen_active.add(q)
+            if figures["thematic_held"]:
+                seen_thematic.add(q)
+
+
+def _ancestor_ids(path: str) -> list[int]:
+    prefixes = [path[: i + PATH_STEP + 1] for i in range(0, len(path), PATH_STEP + 1)]
+    return list(PartyUnit.objects.filter(path__in=prefixes).values_list("pk", flat=True))
+
+
+def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
+    """Store the cell's new figures and add the difference to every ancestor's roll-up row."""
+    old = {
+        row["ym"]: row
+        for row in CellMonth.objects.filter(cell_id=cell.pk, ym__in=list(new)).values("ym", "unit_type", *SUM_FIELDS)
+    }
+    changed = {}
+    for ym, figures in new.items():
+        before = old.get(ym)
+        if before is None and not any(figures.values()):
+            continue
+        if before is not None and before["unit_type"] != cell.unit_type:
+            raise RuntimeError("cell type changed without unit_changed(): rebuild the summaries")
+        delta = {f: figures[f] - (before[f] if before else 0) for f in SUM_FIELDS}
+        if any(delta.values()):
+            changed[ym] = delta
+    if not changed:
+        return
+    CellMonth.objects.bulk_create(
+        [CellMonth(cell_id=cell.pk, unit_type=cell.unit_type, ym=ym, **new[ym]) for ym in changed],
+        update_conflicts=True,
+        unique_fields=["cell", "ym"],
+        update_fields=list(SUM_FIELDS),
+    )
+    _add_to_ancestors(_ancestor_ids(cell.path), cell.unit_type, changed)
+
+
+def _add_to_ancestors(ancestors: list[int], unit_type: str, deltas: dict[int, dict[str, int]]) -> None:
+    UnitMonth.objects.bulk_create(
+        [UnitMonth(unit_id=a, unit_type=unit_type, ym=ym) for a in ancestors for ym in deltas],
+        ignore_conflicts=True,
+    )
+    # Rows locked in one order (unit, then month) by every writer: no deadlock between two cells.
+    for ym in sorted(deltas):
+        delta = {f: F(f) + d for f, d in deltas[ym].items() if d}
+        UnitMonth.objects.filter(unit_id__in=ancestors, unit_type=unit_type, ym=ym).update(**delta)
+
+
+# --- Entry points called by the services ------------------------------------------------------
+
+
+def meeting_changed(meeting: Meeting) -> None:
+    """Called by every meetings service that writes a meeting, its attendance, guests or minutes,
+    inside its transaction. Recomputes the meeting's row; for a committee meeting also the
+    pre-meeting flag of the regular meetings in the window after its old and new times (the
+    window crosses months: a committee meeting on 25 January serves the meeting of February)."""
+    meeting = Meeting.objects.select_related("unit").get(pk=meeting.pk)
+    cell = meeting.unit
+    window = get_setting(cell, WINDOW_KEY)
+    old = MeetingCount.objects.filter(pk=meeting.pk).first()
+    values = _meeting_values(meeting, window)
+    MeetingCount.objects.update_or_create(meeting=meeting, defaults=values)
+    touched = {values["ym"]} | ({old.ym} if old else set())
+    if not (values["held"] or (old and old.held)):
+        return  # a meeting not held (now or before) counts nowhere
+    if meeting.kind == Meeting.Kind.COMMITTEE:
+        starts = {values["starts_at"]} | ({old.starts_at} if old else set())
+        following = Q()
+        for start in starts:
+            following |= Q(scheduled_start__gt=start, scheduled_start__lte=start + datetime.timedelta(days=window))
+        for regular in Meeting.objects.filter(following, unit_id=cell.pk, kind=Meeting.Kind.REGULAR):
+            held = regular.status in Meeting.HELD_STATUSES
+            MeetingCount.objects.filter(pk=regular.pk).update(premeeting=held and _has_premeeting(regular, window))
+            touched.add(_meeting_ym(regular))
+    _write_cell_months(cell, _cell_months_from_counts(cell, touched))
+
+
+def cell_refresh(cell: PartyUnit) -> None:
+    """Every month of one cell again (its dates changed, or it was just founded)."""
+    cell = PartyUnit.objects.get(pk=cell.pk)
+    if cell.kind != PartyUnit.Kind.CELL:
+        return
+    yms = set(_cell_range(cell)) | set(CellMonth.objects.filter(cell_id=cell.pk).values_list("ym", flat=True))
+    yms |= set(MeetingCount.objects.filter(cell_id=cell.pk).values_list("ym", flat=True))
+    _write_cell_months(cell, _cell_months_from_counts(cell, yms))
+
+
+def unit_changed(unit: PartyUnit, before: dict) -> None:
+    """cells.services hook: a unit was created, moved, retyped or re-dated (inside its transaction).
+    `before` holds the unit's path and unit_type before the write (empty for a new unit)."""
+    subtree = _subtree_ids(unit)
+    if before.get("path") and before["path"] != unit.path:
+        # The subtree's rows leave the old ancestors above it and join the new ones; the ancestors
+        # inside the moved subtree keep their ids and rows. The old path itself no longer exists.
+        old_above = [a for a in _ancestor_ids(before["path"]) if a not in subtree]
+        new_above = [a for a in _ancestor_ids(unit.path) if a not in subtree]
+        for cell_id in PartyUnit.objects.filter(pk__in=subtree, kind=PartyUnit.Kind.CELL).values_list("pk", flat=True):
+            _shift(cell_id, old_above, new_above)
+    if unit.kind == PartyUnit.Kind.CELL and before.get("unit_type") and before["unit_type"] != unit.unit_type:
+        _shift(unit.pk, _ancestor_ids(unit.path), _ancestor_ids(unit.path), new_type=unit.unit_type)
+    if unit.kind == PartyUnit.Kind.CELL:
+        cell_refresh(unit)
+
+
+def _shift(cell_id: int, old: list[int], new: list[int], new_type: str | None = None) -> None:
+    by_type: dict[str, dict[int, dict[str, int]]] = defaultdict(dict)
+    for r in CellMonth.objects.filter(cell_id=cell_id).values("ym", "unit_type", *SUM_FIELDS):
+        by_type[r["unit_type"]][r["ym"]] = {f: r[f] for f in SUM_FIELDS}
+    for unit_type, rows in by_type.items():
+        _add_to_ancestors(old, unit_type, {ym: {f: -v for f, v in r.items()} for ym, r in rows.items()})
+        _add_to_ancestors(new, new_type or unit_type, rows)
+    if new_type:
+        CellMonth.objects.filter(cell_id=cell_id).update(unit_type=new_type)
+
+
+def _subtree_ids(unit: PartyUnit) -> set[int]:
+    return set(PartyUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
+
+
+def roll_changed(*, cell_ids: Iterable[int], since: datetime.date) -> None:
+    """members.services hook: a member joined or left a roll (transfer, move, end, exemption) on
+    `since`. Meetings of those cells on or after that date whose minutes are still open take the
+    roll again, and their counts follow."""
+    from .services import attendance_sync
+
+    open_meetings = Meeting.objects.filter(
+        unit_id__in=list(cell_ids),
+        status__in=(Meeting.Status.IN_PROGRESS, Meeting.Status.HELD),
+        scheduled_start__date__gte=since,
+    ).select_related("unit")
+    for meeting in open_meetings:
+        attendance_sync(meeting=meeting)
+
+
+# --- Live aggregation over the raw tables (independent of the rows above) --------------------
+
+
+def _windows(cells: list[tuple[int, str]]) -> dict[int, list[int]]:
+    """Cells grouped by the pre-meeting window in force for them (tree settings, nearest wins)."""
+    overrides = sorted(
+        UnitSetting.objects.filter(key=WINDOW_KEY).values_list("unit__path", "value"), key=lambda r: len(r[0])
+    )
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk, path in cells:
+        window = DEFAULTS[WINDOW_KEY]
+        for prefix, value in overrides:
+            if path.startswith(prefix):
+                window = value
+        groups[window].append(pk)
+    return groups
+
+
+def _meeting_ym_expr():
+    # The month a meeting counts for, in SQL: local time (Django converts for the active zone).
+    return Case(
+        When(kind=Meeting.Kind.REGULAR, then=F("period_year") * 12 + F("period_month") - 1),
+        default=ExtractYear("scheduled_start") * 12 + ExtractMonth("scheduled_start") - 1,
+        output_field=IntegerField(),
+    )
+
+
+def live_cell_months(unit: PartyUnit, low: int, high: int) -> dict[tuple[int, int], dict[str, int]]:
+    """Every (cell, month) figure of `unit`'s subtree between two months, from Meeting, Attendance,
+    Guest and PartyUnit only. Months of inactive cells are left out (they are all zero)."""
+    cells = list(
+        PartyUnit.objects.filter(path__startswith=unit.path, kind=PartyUnit.Kind.CELL).values_list(
+            "pk", "path", "founded_on", "dissolved_on"
+        )
+    )
+    out: dict[tuple[int, int], dict[str, int]] = {}
+    active: dict[int, set[int]] = {}
+    for pk, _path, founded, dissolved in cells:
+        stub = PartyUnit(founded_on=founded, dissolved_on=dissolved)
+        active[pk] = {ym for ym in range(low - low % 3, high + 1) if _is_active(stub, ym)}
+    held = Meeting.objects.filter(unit__path__startswith=unit.path, status__in=Meeting.HELD_STATUSES).annotate(
+        cym=_meeting_ym_expr()
+    )
+    held = held.filter(cym__gte=low - low % 3, cym__lte=high)
+    regular = Q(kind=Meeting.Kind.REGULAR)
+    timed = Q(kind__in=(Meeting.Kind.REGULAR, Meeting.Kind.THEMATIC))
+    long_enough = Q(combined_thematic=False, actual_end__gte=F("actual_start") + datetime.timedelta(minutes=90)) | Q(
+        combined_thematic=True, actual_end__gte=F("actual_start") + datetime.timedelta(minutes=120)
+    )
+    delegate = Guest.objects.filter(meeting=OuterRef("pk"), is_higher_delegate=True)
+    rows: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUM_FIELDS, 0))
+    for window, cell_ids in _windows([(c[0], c[1]) for c in cells]).items():
+        committee = Meeting.objects.filter(
+            unit_id=OuterRef("unit_id"),
+            kind=Meeting.Kind.COMMITTEE,
+            status__in=Meeting.HELD_STATUSES,
+            scheduled_start__lt=OuterRef("scheduled_start"),
+            scheduled_start__gte=OuterRef("scheduled_start") - datetime.timedelta(days=window),
+        )
+        # One window for every cell (no override in the tree): no id list in the query.
+        subset = held if len(cell_ids) == len(cells) else held.filter(unit_id__in=cell_ids)
+        grouped = subset.values("unit_id", "cym").annotate(
+            regular_held=Count("pk", filter=regular),
+            premeeting=Count("pk", filter=regular & Q(Exists(committee))),
+            higher_delegate=Count("pk", filter=regular & Q(Exists(delegate))),
+            timed_held=Count("pk", filter=timed),
+            duration_ok=Count("pk", filter=timed & long_enough),
+            thematic_held=Count("pk", filter=Q(kind=Meeting.Kind.THEMATIC) | Q(regular, combined_thematic=True)),
+            meetings_held=Count("pk"),
+        )
+        for g in grouped:
+            row = rows[(g["unit_id"], g["cym"])]
+            for f in ("regular_held", "premeeting", "higher_delegate", "timed_held", "duration_ok"):
+                row[f] = g[f]
+            row["thematic_held"], row["meetings_held"] = g["thematic_held"], g["meetings_held"]
+    present = Q(status__in=counting.PRESENT)
+    expected = Q(is_suspended=False, is_attached_elsewhere=False) & (Q(is_exempted=False) | present)
+    people = (
+        Attendance.objects.filter(
+            meeting__unit__path__startswith=unit.path,
+            meeting__status__in=Meeting.HELD_STATUSES,
+            meeting__kind=Meeting.Kind.REGULAR,
+        )
+        .annotate(cym=F("meeting__period_year") * 12 + F("meeting__period_month") - 1)
+        .filter(cym__gte=low, cym__lte=high)
+        .values("meeting__unit_id", "cym")
+        .annotate(
+            expected=Count("pk", filter=expected),
+            present=Count("pk", filter=present),
+            unexcused=Count("pk", filter=Q(status=Attendance.Status.ABSENT_UNEXCUSED)),
+        )
+    )
+    for g in people:
+        row = rows[(g["meeting__unit_id"], g["cym"])]
+        row["expected"], row["present"], row["unexcused"] = g["expected"], g["present"], g["unexcused"]
+    for pk, months in active.items():
+        per_month = {}
+        for ym in sorted(months):
+            figures = dict(rows.get((pk, ym)) or dict.fromkeys(SUM_FIELDS, 0))
+            figures["cell_months"] = 1
+            figures["held_months"] = int(figures["regular_held"] > 0)
+            per_month[ym] = figures
+        _quarter_flags(per_month)
+        for ym, figures in per_month.items():
+            if low <= ym <= high:
+                out[(pk, ym)] = figures
+    return out
+
+
+# --- Rebuild and check ----------------------------------------------------------------------
+
+
+def _meeting_rows_live(unit: PartyUnit) -> dict[int, dict]:
+    """MeetingCount values of every meeting in the subtree, in SQL (rebuild and check)."""
+    present = Q(attendance__status__in=counting.PRESENT)
+    expected = Q(attendance__is_suspended=False, attendance__is_attached_elsewhere=False) & (
+        Q(attendance__is_exempted=False) | present
+    )
+    excused = Q(
+        attendance__status=Attendance.Status.ABSENT_EXCUSED,
+        attendance__is_exempted=False,
+        attendance__is_suspended=False,
+        attendance__is_attached_elsewhere=False,
+    )
+    meetings = Meeting.objects.filter(unit__path__startswith=unit.path).annotate(
+        cym=_meeting_ym_expr(),
+        on_roll_n=Count("attendance", filter=Q(attendance__is_attached_here=False)),
+        expected_n=Count("attendance", filter=expected),
+        present_n=Count("attendance", filter=present),
+        excused_n=Count("attendance", filter=excused),
+        unexcused_n=Count("attendance", filter=Q(attendance__status=Attendance.Status.ABSENT_UNEXCUSED)),
+    )
+    cells = list(
+        PartyUnit.objects.filter(path__startswith=unit.path, kind=PartyUnit.Kind.CELL).values_list("pk", "path")
+    )
+    window_of = {pk: w for w, ids in _windows(cells).items() for pk in ids}
+    by_cell: dict[int, list] = defaultdict(list)
+    for m in Meeting.objects.filter(
+        unit__path__startswith=unit.path, kind=Meeting.Kind.COMMITTEE, status__in=Meeting.HELD_STATUSES
+    ).values_list("unit_id", "scheduled_start"):
+        by_cell[m[0]].append(m[1])
+    delegates = set(
+        Guest.objects.filter(meeting__unit__path__startswith=unit.path, is_higher_delegate=True).values_list(
+            "meeting_id", flat=True
+        )
+    )
+    out = {}
+    for m in meetings.values(
+        "pk",
+        "unit_id",
+        "kind",
+        "status",
+        "cym",
+        "scheduled_start",
+        "combined_thematic",
+        "actual_start",
+        "actual_end",
+        "on_roll_n",
+        "expected_n",
+        "present_n",
+        "excused_n",
+        "unexcused_n",
+    ):
+        held = m["status"] in Meeting.HELD_STATUSES
+        regular_held = held and m["kind"] == Meeting.Kind.REGULAR
+        window = datetime.timedelta(days=window_of.get(m["unit_id"], DEFAULTS[WINDOW_KEY]))
+        start = m["scheduled_start"]
+        timed = m["kind"] in (Meeting.Kind.REGULAR, Meeting.Kind.THEMATIC)
+        need = datetime.timedelta(minutes=120 if m["combined_thematic"] else 90)
+        out[m["pk"]] = {
+            "cell_id": m["unit_id"],
+            "kind": m["kind"],
+            "ym": m["cym"],
+            "starts_at": start,
+            "held": held,
+            "thematic": m["kind"] == Meeting.Kind.THEMATIC or m["combined_thematic"],
+            "on_roll": m["on_roll_n"],
+            "expected": m["expected_n"],
+            "present": m["present_n"],
+            "excused": m["excused_n"],
+            "unexcused": m["unexcused_n"],
+            "premeeting": regular_held and any(start - window <= c < start for c in by_cell.get(m["unit_id"], ())),
+            "higher_delegate": regular_held and m["pk"] in delegates,
+            "duration_ok": (
+                bool(m["actual_start"] and m["actual_end"] and m["actual_end"] - m["actual_start"] >= need)
+                if timed
+                else None
+            ),
+        }
+    return out
+
+
+def _rollup(cell_rows: dict[tuple[int, int], dict[str, int]], unit: PartyUnit) -> dict[tuple[int, str, int], list]:
+    units = dict(PartyUnit.objects.values_list("path", "pk"))
+    cells = dict(
+        PartyUnit.objects.filter(path__startswith=unit.path, kind=PartyUnit.Kind.CELL).values_list(
+            "pk", "path", named=False
+        )
+    )
+    types = dict(PartyUnit.objects.filter(pk__in=list(cells)).values_list("pk", "unit_type"))
+    ancestors = {}
+    for pk, path in cells.items():
+        prefixes = [path[: i + PATH_STEP + 1] for i in range(0, len(path), PATH_STEP + 1)]
+        ancestors[pk] = [units[p] for p in prefixes if p in units]
+    totals: dict[tuple[int, str, int], list] = {}
+    for (cell_id, ym), figures in cell_rows.items():
+        values = [figures[f] for f in SUM_FIELDS]
+        for a in ancestors[cell_id]:
+            key = (a, types[cell_id], ym)
+            acc = totals.get(key)
+            if acc is None:
+                totals[key] = list(values)
+            else:
+                for i, v in enumerate(values):
+                    acc[i] += v
+    return totals
+
+
+def _roots() -> list[PartyUnit]:
+    return list(PartyUnit.objects.filter(parent__isnull=True))
+
+
+@transaction.atomic
+def rebuild(stdout=None, batch: int = 5000) -> dict[str, int]:
+    """All three tables again from the raw tables, for the whole tree."""
+    MeetingCount.objects.all().delete()
+    CellMonth.objects.all().delete()
+    UnitMonth.objects.all().delete()
+    counts = {"meetings": 0, "cell_months": 0, "unit_months": 0}
+    low, high = first_ym(), horizon_ym()
+    types = dict(PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL).values_list("pk", "unit_type"))
+    for root in _roots():
+        meetings = _meeting_rows_live(root)
+        MeetingCount.objects.bulk_create(
+            (MeetingCount(meeting_id=pk, **values) for pk, values in meetings.items()), batch_size=batch
+        )
+        counts["meetings"] += len(meetings)
+        cell_rows = live_cell_months(root, low, high)
+        CellMonth.objects.bulk_create(
+            (CellMonth(cell_id=c, ym=ym, unit_type=types[c], **v) for (c, ym), v in cell_rows.items()),
+            batch_size=batch,
+        )
+        counts["cell_months"] += len(cell_rows)
+        totals = _rollup(cell_rows, root)
+        UnitMonth.objects.bulk_create(
+            (
+                UnitMonth(unit_id=u, unit_type=t, ym=ym, **dict(zip(SUM_FIELDS, v, strict=True)))
+                for (u, t, ym), v in totals.items()
+                if any(v)
+            ),
+            batch_size=batch,
+        )
+        counts["unit_months"] += len(totals)
+    return counts
+
+
+def extend(today: datetime.date | None = None) -> int:
+    """Rows for active months up to the new horizon (run yearly; cheap when nothing is missing)."""
+    made = 0
+    for cell in PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL):
+        have = set(CellMonth.objects.filter(cell_id=cell.pk).values_list("ym", flat=True))
+        missing = {ym for ym in _cell_range(cell, today) if ym not in have}
+        if missing:
+            _write_cell_months(cell, _cell_months_from_counts(cell, missing))
+            made += len(missing)
+    return made
+
+
+def check() -> list[str]:
+    """Differences between the stored rows and live aggregation (empty when they agree)."""
+    problems: list[str] = []
+    low, high = first_ym(), horizon_ym()
+    stored_meetings = {row["meeting_id"]: row for row in MeetingCount.objects.values()}
+    stored_cells = {(r["cell_id"], r["ym"]): r for r in CellMonth.objects.values("cell_id", "ym", *SUM_FIELDS)}
+    stored_units = {
+        (r["unit_id"], r["unit_type"], r["ym"]): [r[f] for f in SUM_FIELDS]
+        for r in UnitMonth.objects.values("unit_id", "unit_type", "ym", *SUM_FIELDS)
+    }
+    live_meetings, live_cells, live_units = {}, {}, {}
+    for root in _roots():
+        live_meetings.update(_meeting_rows_live(root))
+        rows = live_cell_months(root, low, high)
+        live_cells.update(rows)
+        live_units.update(_rollup(rows, root))
+    for pk in set(stored_meetings) | set(live_meetings):
+        a, b = stored_meetings.get(pk), live_meetings.get(pk)
+        if a is None or b is None:
+            problems.append(f"meeting {pk}: {'missing' if a is None else 'extra'} count row")
+            continue
+        diff = [k for k, v in b.items() if a[k] != v]
+        if diff:
+            problems.append(f"meeting {pk}: " + ", ".join(f"{k} stored {a[k]} live {b[k]}" for k in diff))
+    zero = dict.fromkeys(SUM_FIELDS, 0)
+    for key in set(stored_cells) | set(live_cells):
+        a, b = stored_cells.get(key, zero), live_cells.get(key, zero)
+        diff = [f for f in SUM_FIELDS if a[f] != b[f]]
+        if diff:
+            cell, ym = key
+            problems.append(f"cell {cell} {ym_split(ym)}: " + ", ".join(f"{f} stored {a[f]} live {b[f]}" for f in diff))
+    zeros = [0] * len(SUM_FIELDS)
+    for key in set(stored_units) | set(live_units):
+        a, b = stored_units.get(key, zeros), live_units.get(key, zeros)
+        if a != b:
+            unit, unit_type, ym = key
+            diff = [f"{f} stored {x} live {y}" for f, x, y in zip(SUM_FIELDS, a, b, strict=True) if x != y]
+            problems.append(f"unit {unit} {unit_type} {ym_split(ym)}: " + ", ".join(diff))
+    return problems
