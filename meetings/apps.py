@@ -16,6 +16,11 @@ class MeetingsConfig(AppConfig):
         register_home_panel(home_panel)
         register_member_panel(member_attendance_panel)
 
+        # Notification kinds and planners (members.notifications registry).
+        from . import notify
+
+        notify.register()
+
         # Dashboard summaries follow writes to the tree and to rolls (cells/hooks, members/hooks).
         from cells.hooks import register_unit_changed
         from members.hooks import register_roll_changed

@@ -19,7 +19,7 @@ from cells.models import PartyUnit
 from cells.tree_settings import get_setting
 from members.models import Member, Membership, Position, StatusPeriod, TemporaryAttachment, User
 
-from . import agenda, counting, summaries
+from . import agenda, counting, notify, summaries
 from .models import Addendum, AgendaItem, Attendance, Guest, Meeting, Speech, Vote
 
 MEETING_FIELDS = (
@@ -133,6 +133,7 @@ def meeting_schedule(
         meeting.presenters.set(presenters)
     _agenda_create(meeting)
     summaries.meeting_changed(meeting)
+    notify.meeting_scheduled(meeting)  # rows in this transaction; sending is kicked on commit
     return meeting
 
 
@@ -151,6 +152,8 @@ def meeting_update(*, meeting: Meeting, by: User, presenters=None, **fields) -> 
     if presenters is not None:
         meeting.presenters.set(presenters)
     summaries.meeting_changed(meeting)
+    if moved:
+        notify.meeting_moved(meeting)
     return meeting
 
 
@@ -162,10 +165,12 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by: User) -> Meeting:
         raise ValidationError(_("Only a meeting that has not started can be cancelled."))
     if not reason.strip():
         raise ValidationError({"cancel_reason": _("Give the reason for cancelling.")})
+    was_scheduled = meeting.status == Meeting.Status.SCHEDULED
     meeting.status, meeting.cancel_reason = Meeting.Status.CANCELLED, reason.strip()
     meeting.revision += 1
     meeting.save()
     summaries.meeting_changed(meeting)
+    notify.meeting_cancelled(meeting, was_scheduled=was_scheduled)
     return meeting
 
 
