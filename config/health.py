@@ -87,7 +87,25 @@ def check_heartbeat() -> CheckResult:
     if age is None:
         return CheckResult(FAIL, _("no heartbeat recorded yet: are beat and a worker running?"), timer.ms())
     detail = _("last heartbeat %(age)d s ago (max %(max)d s)") % {"age": age, "max": max_age}
-    return CheckResult(OK if age <= max_age else FAIL, detail, timer.ms())
+    if age > max_age:
+        return CheckResult(FAIL, detail, timer.ms())
+    # The sweeps (settings.CHIBO_SWEEPS) record their own heartbeats: one that stopped fails too.
+    stale = [name for name, sweep_age, limit in sweep_ages() if sweep_age is None or sweep_age > limit]
+    if stale:
+        return CheckResult(FAIL, _("sweeps late: %(names)s") % {"names": ", ".join(stale)}, timer.ms())
+    return CheckResult(OK, detail, timer.ms())
+
+
+def sweep_ages() -> list[tuple[str, float | None, int]]:
+    """(name, seconds since its heartbeat or None, max age) for each periodic sweep, in one query.
+    A sweep is late once its heartbeat is older than twice its interval."""
+    sweeps = getattr(settings, "CHIBO_SWEEPS", {})
+    now = timezone.now()
+    seen = dict(Heartbeat.objects.filter(name__in=list(sweeps)).values_list("name", "at"))
+    return [
+        (name, max((now - seen[name]).total_seconds(), 0.0) if name in seen else None, 2 * interval)
+        for name, interval in sweeps.items()
+    ]
 
 
 def _broker_connection() -> Connection:

@@ -52,6 +52,7 @@ def status_panel(request):
         "heartbeat_age": health.heartbeat_age(),
         "heartbeat_interval": settings.CHIBO_HEARTBEAT_INTERVAL,
         "heartbeat_max_age": settings.CHIBO_HEARTBEAT_MAX_AGE,
+        "sweeps": health.sweep_ages(),
         "versions": health.versions(),
         "database": health.database_facts(),
         "unapplied_migrations": health.unapplied_migrations(),

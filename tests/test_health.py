@@ -90,6 +90,12 @@ def running_broker(settings, worker):
 @pytest.fixture
 def fresh_heartbeat(db):
     beat_heartbeat()
+    from django.conf import settings
+
+    from members.tasks import beat
+
+    for name in settings.CHIBO_SWEEPS:  # the notification sweeps record theirs too
+        beat(name)
 
 
 def get_health(client, query=""):
