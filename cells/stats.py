@@ -1,0 +1,478 @@
+"""The one statistics module: every metric of DOMAIN.md "Dashboard metrics" for a unit's subtree and
+a period, grouped by child unit, cell type or month, in a constant number of queries.
+
+The figures come from the roll-up rows of meetings.summaries (one row per unit, cell type and
+month), so a province answers as fast as a cell. `live_figures` computes the same figures from the
+raw tables (tests, `rebuild_summaries --check`, bench/dashboard.py). Cells count only in the months
+they are active (founded/dissolved dates). Thematic cadence is measured per quarter, so a period is
+widened to whole quarters for it (a month shows its quarter so far).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cells.models import PartyUnit
+from cells.tree_settings import settings_for
+from meetings.discipline import discipline_count
+from meetings.models import Attendance, CellMonth, Meeting, UnitMonth
+from meetings.summaries import SUM_FIELDS, live_cell_months, quarter_start, ym_end, ym_of, ym_split, ym_start
+from members.models import DuesPayment, Member, Membership
+from resolutions.models import Resolution, Task
+
+QUARTER_FIELDS = ("cell_quarters", "thematic_quarters")
+PERIOD_FIELDS = tuple(f for f in SUM_FIELDS if f not in QUARTER_FIELDS)
+
+# Targets from practice (DOMAIN.md): attendance >= 90%, on-schedule 100%, pre-meeting 100%,
+# thematic at least once a quarter. Below 70% attendance is where one bloc committee started.
+TARGETS = {"attendance": 0.90, "on_schedule": 1.0, "premeeting": 1.0, "thematic": 1.0}
+POOR = {"attendance": 0.70, "on_schedule": 0.80, "premeeting": 0.80, "thematic": 0.80}
+
+
+# --- Periods -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # month, quarter, year, range
+    low: int  # first month (ym)
+    high: int  # last month (ym), never after the current month
+
+    @property
+    def start(self) -> datetime.date:
+        return ym_start(self.low)
+
+    @property
+    def end(self) -> datetime.date:
+        return ym_end(self.high)
+
+    @property
+    def quarter_low(self) -> int:
+        return quarter_start(self.low)
+
+    @property
+    def months(self) -> list[int]:
+        return list(range(self.low, self.high + 1))
+
+    @property
+    def label(self) -> str:
+        (y1, m1), (y2, m2) = ym_split(self.low), ym_split(self.high)
+        if self.kind == "month":
+            return _("Month %(month)s/%(year)s") % {"month": m1, "year": y1}
+        if self.kind == "quarter":
+            return _("Quarter %(quarter)s/%(year)s") % {"quarter": (m1 - 1) // 3 + 1, "year": y1}
+        if self.kind == "year":
+            return _("Year %(year)s") % {"year": y1}
+        return _("%(m1)s/%(y1)s to %(m2)s/%(y2)s") % {"m1": m1, "y1": y1, "m2": m2, "y2": y2}
+
+    def query(self) -> dict[str, str]:
+        y, m = ym_split(self.low)
+        if self.kind == "month":
+            return {"period": "month", "year": str(y), "month": str(m)}
+        if self.kind == "quarter":
+            return {"period": "quarter", "year": str(y), "quarter": str((m - 1) // 3 + 1)}
+        if self.kind == "year":
+            return {"period": "year", "year": str(y)}
+        y2, m2 = ym_split(self.high)
+        return {"period": "range", "from": f"{y}-{m:02d}", "to": f"{y2}-{m2:02d}"}
+
+    @classmethod
+    def make(cls, kind: str, low: int, high: int, today: datetime.date | None = None) -> Period:
+        today = today or timezone.localdate()
+        now = ym_of(today.year, today.month)
+        high = min(high, now)
+        return cls(kind, min(low, high), high)
+
+    @classmethod
+    def month(cls, year: int, month: int, today=None) -> Period:
+        return cls.make("month", ym_of(year, month), ym_of(year, month), today)
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int, today=None) -> Period:
+        low = ym_of(year, 3 * quarter - 2)
+        return cls.make("quarter", low, low + 2, today)
+
+    @classmethod
+    def year(cls, year: int, today=None) -> Period:
+        return cls.make("year", ym_of(year, 1), ym_of(year, 12), today)
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    """Sums over cells and months, and the DOMAIN.md rates computed from them."""
+
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUM_FIELDS, 0))
+    resolutions: int | None = None
+    tasks_due: int | None = None
+    tasks_done: int | None = None
+
+    def __getattr__(self, name):
+        sums = self.__dict__.get("sums", {})
+        if name in sums:
+            return sums[name]
+        raise AttributeError(name)
+
+    @property
+    def on_schedule(self) -> float | None:
+        return _ratio(self.sums["held_months"], self.sums["cell_months"])
+
+    @property
+    def premeeting_rate(self) -> float | None:
+        return _ratio(self.sums["premeeting"], self.sums["regular_held"])
+
+    @property
+    def attendance(self) -> float | None:
+        return _ratio(self.sums["present"], self.sums["expected"])
+
+    @property
+    def duration(self) -> float | None:
+        return _ratio(self.sums["duration_ok"], self.sums["timed_held"])
+
+    @property
+    def higher(self) -> float | None:
+        return _ratio(self.sums["higher_delegate"], self.sums["regular_held"])
+
+    @property
+    def thematic(self) -> float | None:
+        return _ratio(self.sums["thematic_quarters"], self.sums["cell_quarters"])
+
+    @property
+    def missed_months(self) -> int:
+        return self.sums["cell_months"] - self.sums["held_months"]
+
+    @property
+    def tasks_rate(self) -> float | None:
+        return _ratio(self.tasks_done or 0, self.tasks_due or 0)
+
+    def level(self, metric: str) -> str:
+        """ok / warn / bad against the target (DOMAIN.md targets); none without data."""
+        value = {
+            "attendance": self.attendance,
+            "on_schedule": self.on_schedule,
+            "premeeting": self.premeeting_rate,
+            "thematic": self.thematic,
+        }[metric]
+        if value is None:
+            return "none"
+        if value >= TARGETS[metric] - 1e-9:
+            return "ok"
+        return "warn" if value >= POOR[metric] else "bad"
+
+    @property
+    def levels(self) -> dict[str, str]:
+        return {m: self.level(m) for m in TARGETS}
+
+    @property
+    def flags(self) -> list[str]:
+        return [m for m, lvl in self.levels.items() if lvl in ("warn", "bad")]
+
+    def add(self, other: dict[str, int]) -> None:
+        for f in SUM_FIELDS:
+            self.sums[f] += other.get(f) or 0
+
+
+METRICS = (
+    ("on_schedule", gettext_lazy("Regular meetings on schedule")),
+    ("attendance", gettext_lazy("Attendance")),
+    ("premeeting", gettext_lazy("Committee pre-meetings")),
+    ("thematic", gettext_lazy("Thematic meetings each quarter")),
+)
+
+
+def _aggregates(period: Period) -> dict:
+    in_period = Q(ym__gte=period.low)
+    return {f: Sum(f, filter=in_period) for f in PERIOD_FIELDS} | {f: Sum(f) for f in QUARTER_FIELDS}
+
+
+def _rows(period: Period, unit_type: str | None = None, **filters):
+    rows = UnitMonth.objects.filter(ym__gte=period.quarter_low, ym__lte=period.high, **filters)
+    return rows.filter(unit_type=unit_type) if unit_type else rows
+
+
+def _figures(values: dict) -> Figures:
+    return Figures({f: values.get(f) or 0 for f in SUM_FIELDS})
+
+
+def figures(unit: PartyUnit, period: Period, unit_type: str | None = None) -> Figures:
+    """The headline: one query (plus one each for resolutions and tasks)."""
+    result = _figures(_rows(period, unit_type, unit_id=unit.pk).aggregate(**_aggregates(period)))
+    result.resolutions, result.tasks_due, result.tasks_done = resolution_counts(unit, period, unit_type)
+    return result
+
+
+def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
+    """Resolutions and conclusions issued in the period; tasks due in it and how many are done."""
+    scope = Q(unit__path__startswith=unit.path) & (Q(unit__unit_type=unit_type) if unit_type else Q())
+    issued = Resolution.objects.filter(scope, issued_on__gte=period.start, issued_on__lte=period.end).count()
+    tasks = Task.objects.filter(scope, due_on__gte=period.start, due_on__lte=period.end).aggregate(
+        due=Count("pk"), done=Count("pk", filter=Q(status=Task.Status.DONE))
+    )
+    return issued, tasks["due"], tasks["done"]
+
+
+def children(unit: PartyUnit) -> list[PartyUnit]:
+    return list(PartyUnit.objects.filter(parent=unit).exclude(kind=PartyUnit.Kind.GROUP).order_by("search_name"))
+
+
+def by_child(unit: PartyUnit, period: Period, unit_type: str | None = None) -> list[tuple[PartyUnit, Figures]]:
+    """One row per child unit (committee, grassroots committee or cell) with data in the period."""
+    kids = {u.pk: u for u in children(unit)}
+    if not kids:
+        return []
+    grouped = _rows(period, unit_type, unit_id__in=list(kids)).values("unit_id").annotate(**_aggregates(period))
+    rows = [(kids[g["unit_id"]], _figures(g)) for g in grouped]
+    rows = [(u, f) for u, f in rows if f.cell_months]
+    return sorted(rows, key=lambda r: r[0].search_name)
+
+
+def by_type(unit: PartyUnit, period: Period) -> list[tuple[str, str, Figures]]:
+    grouped = _rows(period, unit_id=unit.pk).values("unit_type").annotate(**_aggregates(period))
+    labels = dict(PartyUnit.UnitType.choices)
+    rows = [(g["unit_type"], labels.get(g["unit_type"], g["unit_type"]), _figures(g)) for g in grouped]
+    return sorted(
+        [r for r in rows if r[2].cell_months], key=lambda r: list(labels).index(r[0]) if r[0] in labels else 99
+    )
+
+
+def by_month(unit: PartyUnit, low: int, high: int, unit_type: str | None = None) -> list[tuple[int, Figures]]:
+    rows = UnitMonth.objects.filter(unit_id=unit.pk, ym__gte=low, ym__lte=high)
+    if unit_type:
+        rows = rows.filter(unit_type=unit_type)
+    grouped = {g["ym"]: _figures(g) for g in rows.values("ym").annotate(**{f: Sum(f) for f in SUM_FIELDS})}
+    return [(ym, grouped.get(ym, Figures())) for ym in range(low, high + 1)]
+
+
+def trend(unit: PartyUnit, period: Period, months: int = 24, unit_type: str | None = None):
+    high = period.high
+    return by_month(unit, high - months + 1, high, unit_type)
+
+
+def missed_months(unit: PartyUnit, period: Period, unit_type: str | None = None):
+    """Cell-months of the period without a regular meeting held (a queryset: paginate it)."""
+    rows = CellMonth.objects.filter(
+        cell__path__startswith=unit.path, ym__gte=period.low, ym__lte=period.high, cell_months=1, held_months=0
+    )
+    if unit_type:
+        rows = rows.filter(unit_type=unit_type)
+    return rows.select_related("cell", "cell__parent").order_by("cell__search_name", "cell_id", "ym")
+
+
+def month_label(ym: int) -> str:
+    year, month = ym_split(ym)
+    return f"{month:02d}/{year}"
+
+
+# --- A cell and a member ------------------------------------------------------------------------
+
+
+def cell_meetings(cell: PartyUnit, period: Period):
+    """The cell's meetings counted in the period, with their counts (one query)."""
+    return (
+        Meeting.objects.filter(unit=cell, summary__ym__gte=period.low, summary__ym__lte=period.high)
+        .select_related("summary")
+        .order_by("scheduled_start")
+    )
+
+
+@dataclass
+class MemberLine:
+    member: Member
+    expected: int = 0
+    present: int = 0
+    unexcused: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return _ratio(self.present, self.expected)
+
+
+def cell_members(cell: PartyUnit, period: Period) -> list[MemberLine]:
+    """Members on the cell's roll during the period and their attendance at its regular meetings."""
+    start, end = period.start, period.end
+    members = (
+        Member.objects.filter(memberships__cell=cell, memberships__start__lte=end)
+        .filter(Q(memberships__end__isnull=True) | Q(memberships__end__gt=start))
+        .distinct()
+        .order_by("search_name")
+    )
+    present = Q(status__in=Attendance.PRESENT_STATUSES)
+    expected = Q(is_suspended=False, is_attached_elsewhere=False) & (Q(is_exempted=False) | present)
+    counts = {
+        g["member_id"]: g
+        for g in Attendance.objects.filter(
+            meeting__unit=cell,
+            meeting__kind=Meeting.Kind.REGULAR,
+            meeting__status__in=Meeting.HELD_STATUSES,
+            meeting__summary__ym__gte=period.low,
+            meeting__summary__ym__lte=period.high,
+        )
+        .values("member_id")
+        .annotate(
+            expected=Count("pk", filter=expected),
+            present=Count("pk", filter=present),
+            unexcused=Count("pk", filter=Q(status=Attendance.Status.ABSENT_UNEXCUSED)),
+        )
+    }
+    lines = []
+    for m in members:
+        g = counts.get(m.pk, {})
+        lines.append(MemberLine(m, g.get("expected", 0), g.get("present", 0), g.get("unexcused", 0)))
+    return lines
+
+
+@dataclass
+class MemberMonth:
+    ym: int
+    attendance: Attendance | None
+    dues: DuesPayment | None
+    absence_counted: bool
+    unpaid_counted: bool
+
+    @property
+    def label(self) -> str:
+        return month_label(self.ym)
+
+
+def member_year(member: Member, year: int, today: datetime.date | None = None):
+    """A member's year month by month: regular-meeting attendance, dues, and the discipline count."""
+    today = today or timezone.localdate()
+    rows = {
+        a.meeting.period_month: a
+        for a in Attendance.objects.filter(
+            member=member,
+            meeting__kind=Meeting.Kind.REGULAR,
+            meeting__period_year=year,
+            meeting__status__in=Meeting.HELD_STATUSES,
+        ).select_related("meeting", "meeting__unit")
+    }
+    dues = {d.month: d for d in DuesPayment.objects.filter(member=member, year=year)}
+    count = discipline_count(member, year, today)
+    last = 12 if year < today.year else today.month
+    months = [
+        MemberMonth(
+            ym_of(year, m),
+            rows.get(m),
+            dues.get(m),
+            m in count.absence_months,
+            m in count.unpaid_months,
+        )
+        for m in range(1, last + 1)
+    ]
+    return months, count
+
+
+# --- Members at risk (live: per member, not additive) -------------------------------------------
+
+
+@dataclass
+class AtRisk:
+    member: Member
+    absence_months: int
+    unpaid_months: int
+    level: str
+
+
+def members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None = None) -> list[AtRisk]:
+    """Members of the subtree (by their current record) with at least the warning number of months
+    of unexcused absence or unpaid dues in the calendar year (QĐ 24 §8.1, meetings.discipline).
+    Three queries whatever the size: absence months grouped in SQL; paid months counted in SQL,
+    and the roll dates read only for members who paid fewer months than could be due."""
+    today = today or timezone.localdate()
+    values = settings_for(unit)
+    warning, alert = values["discipline_warning_months"], values["discipline_alert_months"]
+    in_subtree = Q(home_unit__path__startswith=unit.path) & (
+        Q(ended_on__isnull=True) | Q(ended_on__gt=datetime.date(year, 1, 1))
+    )
+    absences = dict(
+        Attendance.objects.filter(
+            member__home_unit__path__startswith=unit.path,
+            status=Attendance.Status.ABSENT_UNEXCUSED,
+            meeting__kind=Meeting.Kind.REGULAR,
+            meeting__period_year=year,
+            meeting__status__in=Meeting.HELD_STATUSES,
+        )
+        .values("member_id")
+        .annotate(n=Count("meeting__period_month", distinct=True))
+        .filter(n__gte=warning)
+        .values_list("member_id", "n")
+    )
+    # Months that have ended without payment count (DOMAIN.md "Dues").
+    ended = [m for m in range(1, 13) if datetime.date(year, m, calendar.monthrange(year, m)[1]) < today]
+    unpaid: dict[int, int] = {}
+    if ended:
+        candidates = (
+            Member.objects.filter(in_subtree, admitted_on__lte=ym_end(ym_of(year, ended[-1])))
+            .annotate(paid=Count("dues", filter=Q(dues__year=year, dues__month__in=ended)))
+            .filter(paid__lte=len(ended) - warning)
+            .values_list("pk", "admitted_on", "ended_on")
+        )
+        candidates = {pk: (admitted, left) for pk, admitted, left in candidates}
+        if candidates:
+            paid: dict[int, set[int]] = {}
+            for member_id, month in DuesPayment.objects.filter(
+                member_id__in=list(candidates), year=year, month__in=ended
+            ).values_list("member_id", "month"):
+                paid.setdefault(member_id, set()).add(month)
+            rolls: dict[int, list] = {}
+            for member_id, start, stop in Membership.objects.filter(member_id__in=list(candidates)).values_list(
+                "member_id", "start", "end"
+            ):
+                rolls.setdefault(member_id, []).append((start, stop))
+            for pk, (admitted, left) in candidates.items():
+                n = 0
+                for month in ended:
+                    end = datetime.date(year, month, calendar.monthrange(year, month)[1])
+                    if month in paid.get(pk, ()):
+                        continue
+                    on_roll = any(s <= end and (e is None or e > end) for s, e in rolls.get(pk, ()))
+                    if on_roll and admitted <= end and (left is None or left > end):
+                        n += 1
+                if n >= warning:
+                    unpaid[pk] = n
+    ids = set(absences) | set(unpaid)
+    members = Member.objects.filter(in_subtree, pk__in=ids).select_related("home_unit")
+    out = []
+    for m in members:
+        a, u = absences.get(m.pk, 0), unpaid.get(m.pk, 0)
+        worst = max(a, u)
+        out.append(AtRisk(m, a, u, "alert" if worst >= alert else "warning"))
+    out.sort(key=lambda r: (-max(r.absence_months, r.unpaid_months), r.member.search_name))
+    return out
+
+
+# --- Live aggregation over the raw tables (for tests, the check and the bench) ---------------------
+
+
+def live_figures(unit: PartyUnit, period: Period, unit_type: str | None = None) -> Figures:
+    cells = live_cell_months(unit, period.quarter_low, period.high)
+    types = (
+        dict(
+            PartyUnit.objects.filter(path__startswith=unit.path, kind=PartyUnit.Kind.CELL).values_list(
+                "pk", "unit_type"
+            )
+        )
+        if unit_type
+        else None
+    )
+    result = Figures()
+    for (cell_id, ym), values in cells.items():
+        if types is not None and types.get(cell_id) != unit_type:
+            continue
+        for f in SUM_FIELDS:
+            if f in QUARTER_FIELDS or ym >= period.low:
+                result.sums[f] += values[f]
+    return result

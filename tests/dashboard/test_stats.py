@@ -1,0 +1,157 @@
+"""Every metric of DOMAIN.md "Dashboard metrics" on a hand-built tree with known answers, and the
+same figures from live aggregation over the raw tables."""
+
+import datetime
+
+import pytest
+
+from cells import services as unit_services
+from cells import stats
+from cells.models import PartyUnit
+from meetings.models import Attendance, Meeting
+from members import services as member_services
+from members.models import DuesPayment, Member, StatusPeriod
+from tests.dashboard.conftest import at, hold
+from tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+A = Attendance.Status
+Q1 = stats.Period.quarter(2026, 1)
+
+
+@pytest.fixture
+def tree(cast):
+    by = cast.secretary_user
+    probationary = MemberFactory(
+        full_name="Vũ Thị Lan", cell=cast.cell_a, admitted_on=datetime.date(2025, 6, 1), full_member_on=None
+    )
+    exempted = MemberFactory(full_name="Hoàng Văn Cụ", cell=cast.cell_a, birth_date=datetime.date(1940, 1, 1))
+    member_services.status_period_add(
+        member=exempted, kind=StatusPeriod.Kind.EXEMPTED, start=datetime.date(2025, 1, 1), reason="Tuổi cao", by=by
+    )
+    leaver = MemberFactory(full_name="Đinh Văn Tâm", cell=cast.cell_b)
+    cell_c = unit_services.unit_create(
+        parent=cast.ward,
+        kind=PartyUnit.Kind.CELL,
+        name="Chi bộ UBND phường",
+        unit_type=PartyUnit.UnitType.STATE_AGENCY,
+        founded_on=datetime.date(2026, 2, 15),
+        by=cast.staff_user,
+    )
+    newcomer = MemberFactory(full_name="Ngô Thị Mai", cell=cell_c, joined_on=datetime.date(2026, 2, 15))
+    # Cell A: January with the committee 13 days before and a higher-level delegate; February with a
+    # committee meeting 15 days before (does not count) and 80 minutes; March cancelled; a thematic.
+    hold(cast.cell_a, at(2025, 12, 28), by, kind=Meeting.Kind.COMMITTEE)
+    hold(
+        cast.cell_a,
+        at(2026, 1, 10),
+        by,
+        statuses={cast.member: A.ABSENT_UNEXCUSED, exempted: A.ABSENT_EXCUSED},
+        guests=["Đồng chí Phó Bí thư Đảng ủy phường"],
+    )
+    hold(cast.cell_a, at(2026, 1, 28), by, kind=Meeting.Kind.COMMITTEE)
+    hold(cast.cell_a, at(2026, 2, 12), by, statuses={cast.member: A.ABSENT_UNEXCUSED}, minutes=80)
+    from meetings import services
+
+    march = services.meeting_schedule(
+        unit=cast.cell_a, kind="regular", scheduled_start=at(2026, 3, 12), place="Hội trường", by=by
+    )
+    services.meeting_cancel(meeting=march, reason="Mưa bão", by=by)
+    hold(cast.cell_a, at(2026, 3, 20), by, kind=Meeting.Kind.THEMATIC, minutes=100)
+    # Cell B: a member transferred out on 5 February; an excused absence; the committee before March.
+    hold(cast.cell_b, at(2026, 1, 15), by, minutes=90)
+    member_services.transfer_out(member=leaver, to_cell=cast.cell_a, date=datetime.date(2026, 2, 5), by=by)
+    hold(cast.cell_b, at(2026, 2, 15), by, statuses={cast.ward_member: A.ABSENT_EXCUSED})
+    hold(cast.cell_b, at(2026, 3, 1), by, kind=Meeting.Kind.COMMITTEE)
+    hold(cast.cell_b, at(2026, 3, 14), by)
+    # Cell C, founded 15 February: no meeting in February, one in March.
+    hold(cell_c, at(2026, 3, 10), by, minutes=90)
+    cast.cell_c, cast.probationary, cast.exempted, cast.leaver, cast.newcomer = (
+        cell_c,
+        probationary,
+        exempted,
+        leaver,
+        newcomer,
+    )
+    return cast
+
+
+def test_every_metric_of_the_ward_for_the_first_quarter(tree):
+    f = stats.figures(tree.ward, Q1)
+    assert f.cell_months == 8  # A and B three months, C from its founding in February
+    assert f.held_months == 6
+    assert f.on_schedule == pytest.approx(6 / 8)
+    assert f.missed_months == 2  # A in March (cancelled), C in February
+    assert f.regular_held == 6
+    assert f.premeeting == 2  # A in January (13 days before), B in March; not A in February (15 days)
+    assert f.higher_delegate == 1
+    # A: Jan 3 expected (the exempted member stayed away), 2 present; Feb 4 expected (the exempted
+    # member came), 3 present. B: 3/3, then 2 expected 1 present (the leaver is off the roll), 2/2. C: 1/1.
+    assert (f.expected, f.present) == (15, 12)
+    assert f.attendance == pytest.approx(12 / 15)
+    assert f.unexcused == 2
+    assert (f.timed_held, f.duration_ok) == (7, 6)  # A's February lasted 80 minutes
+    assert (f.cell_quarters, f.thematic_quarters) == (3, 1)
+    assert f.thematic == pytest.approx(1 / 3)
+    assert f.meetings_held == 9  # the committee meeting of 28 December counts in December
+    assert f.levels == {"attendance": "warn", "on_schedule": "bad", "premeeting": "bad", "thematic": "bad"}
+    assert (f.resolutions, f.tasks_due, f.tasks_done) == (0, 0, 0)
+
+
+def test_groupings_by_child_type_and_month(tree):
+    rows = {u.pk: f for u, f in stats.by_child(tree.ward, Q1)}
+    assert set(rows) == {tree.cell_a.pk, tree.cell_b.pk, tree.cell_c.pk}
+    assert (rows[tree.cell_a.pk].expected, rows[tree.cell_a.pk].present) == (7, 5)
+    assert rows[tree.cell_c.pk].cell_months == 2
+    types = {t: f for t, _label, f in stats.by_type(tree.province, Q1)}
+    assert types[PartyUnit.UnitType.STATE_AGENCY].cell_months == 2
+    assert types[PartyUnit.UnitType.RESIDENTIAL].cell_months == 6
+    only_agencies = stats.figures(tree.province, Q1, PartyUnit.UnitType.STATE_AGENCY)
+    assert (only_agencies.held_months, only_agencies.present) == (1, 1)
+    months = dict(stats.by_month(tree.ward, Q1.low, Q1.high))
+    assert [months[ym].held_months for ym in Q1.months] == [2, 2, 2]
+    assert [months[ym].cell_months for ym in Q1.months] == [2, 3, 3]
+    january = stats.figures(tree.ward, stats.Period.month(2026, 1))
+    assert (january.expected, january.present, january.premeeting) == (6, 5, 1)
+    # A month shows its quarter so far for the thematic cadence (cell C was founded later).
+    assert (january.cell_quarters, january.thematic_quarters) == (2, 0)
+
+
+def test_missed_months_and_cell_drill_down(tree):
+    missed = [(r.cell_id, stats.month_label(r.ym)) for r in stats.missed_months(tree.ward, Q1)]
+    assert sorted(missed) == sorted([(tree.cell_a.pk, "03/2026"), (tree.cell_c.pk, "02/2026")])
+    meetings = list(stats.cell_meetings(tree.cell_a, Q1))
+    assert [(m.kind, m.status) for m in meetings] == [
+        ("regular", "held"),
+        ("committee", "held"),
+        ("regular", "held"),
+        ("regular", "cancelled"),
+        ("thematic", "held"),
+    ]
+    lines = {line.member.pk: line for line in stats.cell_members(tree.cell_a, Q1)}
+    assert (lines[tree.member.pk].expected, lines[tree.member.pk].present, lines[tree.member.pk].unexcused) == (2, 0, 2)
+    assert (lines[tree.exempted.pk].expected, lines[tree.exempted.pk].present) == (1, 1)
+
+
+def test_members_at_risk_count_absence_and_unpaid_months_apart(tree):
+    rows = [
+        DuesPayment(member=m, year=2026, month=month, amount=20000, paid_on=datetime.date(2026, month, 12))
+        for m in Member.objects.all()
+        for month in (1, 2, 3)
+    ]
+    DuesPayment.objects.bulk_create(rows)
+    DuesPayment.objects.filter(member=tree.secretary, month__in=(2, 3)).delete()
+    at_risk = {r.member.pk: r for r in stats.members_at_risk(tree.ward, 2026, today=datetime.date(2026, 4, 2))}
+    assert set(at_risk) == {tree.member.pk, tree.secretary.pk}
+    assert (at_risk[tree.member.pk].absence_months, at_risk[tree.member.pk].level) == (2, "warning")
+    assert (at_risk[tree.secretary.pk].unpaid_months, at_risk[tree.secretary.pk].absence_months) == (2, 0)
+    # Scope: cell B's committee sees none of cell A's members.
+    assert stats.members_at_risk(tree.cell_b, 2026, today=datetime.date(2026, 4, 2)) == []
+
+
+@pytest.mark.parametrize("unit_name", ["province", "ward", "cell_a", "cell_b", "cell_c"])
+def test_summaries_give_the_same_figures_as_live_aggregation(tree, unit_name):
+    unit = getattr(tree, unit_name)
+    for period in (Q1, stats.Period.month(2026, 2), stats.Period.year(2026), stats.Period.year(2025)):
+        for unit_type in (None, PartyUnit.UnitType.STATE_AGENCY):
+            assert stats.figures(unit, period, unit_type).sums == stats.live_figures(unit, period, unit_type).sums
