@@ -203,3 +203,7 @@ class AccountActivationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["channel", ("used_at", admin.EmptyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["member", "created_by"]
     search_fields = MEMBER_SEARCH
+
+
+# Notifications have their admin next to their models.
+from members.notifications import admin as notifications_admin  # noqa: E402, F401

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("members.urls_accounts")),
     path("", include("members.urls_imports")),
     path("", include("members.urls_audit")),
+    path("", include("members.urls_inbox")),
     path("members/new/<uuid:unit_uid>/", records.member_create, name="create"),
     path("members/<uuid:uid>/", records.member_detail, name="detail"),
     path("members/<uuid:uid>/edit/", records.member_edit, name="edit"),

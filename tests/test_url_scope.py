@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from members import services
 from members.models import Position
+from tests.resolutions.scope import resolution_objects
 
 
 def _walk(patterns, namespace=""):
@@ -100,9 +101,13 @@ def _objects(cast):
         "members:member_history": {"uid": cast.secretary.uid},
         "members:member_reads": {"uid": cast.secretary.uid},
         "members:unit_history": {"unit_uid": cast.cell_a.uid},
+        # the secretary's notification about the meeting (another person's inbox is never visible)
+        "members:inbox_open": {"uid": m.meeting_notification.uid},
+        "members:inbox_read": {"uid": m.meeting_notification.uid},
         "cells:detail": {"uid": cast.cell_a.uid},
         "cells:create": {"uid": cast.cell_a.uid},
         "cells:edit": {"uid": cast.cell_a.uid},
+        **resolution_objects(cast),
     }
 
 
@@ -134,7 +139,16 @@ def _meeting_objects(cast):
         speech=Speech.objects.create(item=item, member=cast.member, summary="Ý kiến"),
         vote=Vote.objects.create(meeting=meeting, subject="NQ", votes_for=1, voting_base=2),
         addendum=Addendum.objects.create(meeting=meeting, text="Đính chính", created_by=cast.secretary_user),
+        meeting_notification=meeting_notification(meeting, cast.secretary_user),
     )
+
+
+def meeting_notification(meeting, user):
+    from members.notifications.delivery import deliver_inbox
+    from members.notifications.models import Notification
+
+    deliver_inbox(timezone.now())
+    return Notification.objects.get(object_id=meeting.pk, recipient=user, channel="inbox", kind="meetings.scheduled")
 
 
 @pytest.mark.django_db
