@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("units/", include("cells.urls")),
     path("meetings/", include("meetings.urls")),
+    path("resolutions/", include("resolutions.urls")),
 ]
 
 if settings.DEBUG:

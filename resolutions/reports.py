@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from members.models import Member
 
 from .models import Comment, ConsultationVote, Draft, DraftVersion, Response, VersionSection
@@ -33,8 +35,10 @@ class Consolidation:
         return sum(1 for c in self.comments if not getattr(c, "response_row", None))
 
 
-def comments_of(draft: Draft, *, include_withdrawn: bool = False, author: Member | None = None):
-    rows = Comment.objects.filter(draft=draft).select_related("author", "version", "response__responded_by")
+def comments_of(draft: Draft, *, include_withdrawn: bool = False, author: Member | None = None, where: Q | None = None):
+    rows = Comment.objects.filter(where or Q(), draft=draft).select_related(
+        "author", "version", "response__responded_by"
+    )
     if not include_withdrawn:
         rows = rows.filter(withdrawn=False)
     if author is not None:

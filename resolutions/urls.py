@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+app_name = "resolutions"
+urlpatterns = [
+    path("", include("resolutions.urls_drafts")),
+    path("", include("resolutions.urls_issuing")),
+]
