@@ -70,3 +70,22 @@ def standard_items(meeting) -> list[StandardItem]:
             at = next((i + 1 for i, existing in enumerate(items) if existing.key == after_key), len(items))
             items.insert(at, item)
     return items
+
+
+# Details a higher app shows under an agenda item on the minutes page and in the biên bản PDF (e.g.
+# the last resolution's tasks and their review under "assessment"): a function
+# (meeting, item, *, document, request) -> HTML string, or "" when it has nothing for that item.
+ItemDetail = Callable[..., str]
+_item_details: list[ItemDetail] = []
+
+
+def register_item_detail(detail: ItemDetail) -> None:
+    if detail not in _item_details:
+        _item_details.append(detail)
+
+
+def item_details(meeting, item, *, document: bool = False, request=None) -> str:
+    from django.utils.safestring import mark_safe
+
+    parts = [detail(meeting, item, document=document, request=request) for detail in _item_details]
+    return mark_safe("".join(str(part) for part in parts if part))  # noqa: S308 - details render templates
