@@ -304,7 +304,13 @@ def _detail_context(request, meeting: Meeting, material_form=None) -> dict:
     warnings = services.schedule_warnings(meeting) if planning else []
     committee_missing = planning and meeting.kind == Meeting.Kind.REGULAR and _committee_meeting_missing(meeting)
     local_start = timezone.localtime(meeting.scheduled_start)
+    # As the minutes page allows: committees above read them as they are written, members once closed.
+    written = meeting.status in (Meeting.Status.IN_PROGRESS, Meeting.Status.HELD)
+    can_read_minutes = meeting.status == Meeting.Status.CLOSED or (
+        written and can(request.user, Action.VIEW_MEMBERS, meeting.unit)
+    )
     return {
+        "can_read_minutes": can_read_minutes,
         "warnings": warnings,
         "committee_missing": committee_missing,
         "committee_suggested_date": (local_start - datetime.timedelta(days=3)).date(),

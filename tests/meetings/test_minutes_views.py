@@ -416,7 +416,8 @@ def test_close_page_shows_the_confirmation_and_warnings_when_nothing_is_missing(
     services.minutes_header_save(meeting=ready, actual_end=at(2026, 3, 12, 9), by=cast.secretary_user)
     response = client_for(cast.secretary_user).get(url("close", ready))
     html = response.content.decode()
-    assert '<button type="submit" class="btn btn-danger">' in html
+    assert '<button type="submit" class="btn btn-danger" data-testid="close-minutes">' in html
+    assert 'onsubmit="return confirm(' in html  # asked once more in a dialog before the irreversible step
     assert "60" in html and "90" in html  # the duration warning, which does not block
 
 
