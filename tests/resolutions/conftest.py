@@ -20,6 +20,11 @@ Chi bộ đã hoàn thành tốt nhiệm vụ chính trị; 100% đảng viên �
 """
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def term(cast):
     return Term.objects.create(unit=cast.cell_a, name="2025–2030", start=datetime.date(2025, 1, 1))
