@@ -79,6 +79,7 @@ def unit_detail(request, uid):
         "can_manage": can_manage,
         "can_manage_units": can_manage_units,
         "can_view_audit": access.can(user, Action.VIEW_AUDIT, unit),
+        "can_view_dashboard": unit.kind != PartyUnit.Kind.GROUP and access.can(user, Action.VIEW_DASHBOARD, unit),
         "is_cell": unit.kind == PartyUnit.Kind.CELL,
         "term": unit.current_term(today),
     }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("units/", include("cells.urls")),
     path("meetings/", include("meetings.urls")),
+    path("dashboard/", include("cells.urls_dashboard")),
     path("resolutions/", include("resolutions.urls")),
 ]
 

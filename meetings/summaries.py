@@ -145,6 +145,11 @@ class CellMonth(_MonthFigures):
     def __str__(self) -> str:
         return f"{self.cell_id} {ym_split(self.ym)}"
 
+    @property
+    def label(self) -> str:
+        year, month = ym_split(self.ym)
+        return f"{month:02d}/{year}"
+
 
 class UnitMonth(_MonthFigures):
     unit = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")

@@ -105,6 +105,12 @@ def _objects(cast):
         "members:inbox_open": {"uid": m.meeting_notification.uid},
         "members:inbox_read": {"uid": m.meeting_notification.uid},
         "cells:detail": {"uid": cast.cell_a.uid},
+        # dashboards
+        "dashboard:unit": {"uid": cast.cell_a.uid},
+        "dashboard:at_risk": {"uid": cast.cell_a.uid},
+        "dashboard:export": {"uid": cast.cell_a.uid, "fmt": "xlsx"},
+        "dashboard:report": {"uid": cast.cell_a.uid},
+        "dashboard:member": {"uid": cast.secretary.uid},
         "cells:create": {"uid": cast.cell_a.uid},
         "cells:edit": {"uid": cast.cell_a.uid},
         **resolution_objects(cast),

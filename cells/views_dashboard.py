@@ -1,0 +1,263 @@
+"""Attendance dashboards (issue 7): a unit's subtree and a period, drill-down to a cell and a member,
+members at risk, exports and the printable report. A top layer: reads every app via cells.stats.
+
+Scope is exactly the user's VIEW_DASHBOARD units (members/access.py): a committee member's whole
+subtree, a secretary her own cell; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from cells import stats
+from cells.models import PartyUnit
+from meetings.summaries import ym_of, ym_split
+from members import access
+from members.access import Action
+from members.audit import client_address, read_log_record
+
+TREND_MONTHS = 24
+SORT_COLUMNS = (
+    ("name", _("Unit")),
+    ("on_schedule", _("On schedule")),
+    ("attendance", _("Attendance")),
+    ("premeeting", _("Pre-meetings")),
+    ("thematic", _("Thematic")),
+    ("duration", _("Duration")),
+    ("higher", _("Delegate")),
+    ("missed", _("Missed months")),
+)
+SORTS = tuple(key for key, _label in SORT_COLUMNS)
+
+
+def get_dashboard_unit(user, uid) -> PartyUnit:
+    unit = access.units_for(user, Action.VIEW_DASHBOARD).filter(uid=uid).select_related("parent").first()
+    if unit is None or unit.kind == PartyUnit.Kind.GROUP:
+        raise Http404
+    return unit
+
+
+class PeriodForm(forms.Form):
+    PERIODS = (("month", _("Month")), ("quarter", _("Quarter")), ("year", _("Year")), ("range", _("Range")))
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
+    quarter = forms.IntegerField(label=_("Quarter"), min_value=1, max_value=4, required=False)
+    start = forms.CharField(label=_("From (month)"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    end = forms.CharField(label=_("To (month)"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    type = forms.ChoiceField(label=_("Cell type"), choices=[("", _("All types"))], required=False)
+
+    def __init__(self, data, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.fields["type"].choices = [("", _("All types")), *PartyUnit.UnitType.choices]
+
+    @staticmethod
+    def _month(value: str) -> int | None:
+        try:
+            year, month = (int(part) for part in value.split("-")[:2])
+        except (ValueError, AttributeError):
+            return None
+        return ym_of(year, month) if 2000 <= year <= 2100 and 1 <= month <= 12 else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "range":
+            low, high = self._month(data.get("start") or ""), self._month(data.get("end") or "")
+            if low is None or high is None:
+                raise forms.ValidationError(_("Give the first and last month of the range."))
+            if high < low:
+                raise forms.ValidationError(_("The last month of the range cannot be before the first."))
+            if high - low > 59:
+                raise forms.ValidationError(_("A range can cover at most five years."))
+        return data
+
+    def get_period(self, today: datetime.date) -> stats.Period:
+        data = self.cleaned_data if self.is_valid() else {}
+        kind = data.get("period") or "year"
+        year = data.get("year") or today.year
+        if kind == "month":
+            return stats.Period.month(year, data.get("month") or today.month, today)
+        if kind == "quarter":
+            return stats.Period.quarter(year, data.get("quarter") or (today.month - 1) // 3 + 1, today)
+        if kind == "range":
+            return stats.Period.make("range", self._month(data["start"]), self._month(data["end"]), today)
+        return stats.Period.year(year, today)
+
+
+def _state(request):
+    today = timezone.localdate()
+    form = PeriodForm(request.GET or None)
+    period = form.get_period(today)
+    unit_type = form.cleaned_data.get("type") if form.is_valid() else ""
+    query = period.query() | ({"type": unit_type} if unit_type else {})
+    return form, period, unit_type or None, query
+
+
+def _sort(rows, key: str, descending: bool):
+    if key == "name":
+        return sorted(rows, key=lambda r: r[0].search_name, reverse=descending)
+
+    def value(row):
+        f = row[1]
+        v = f.missed_months if key == "missed" else getattr(f, "premeeting_rate" if key == "premeeting" else key)
+        return (v is None, v if v is not None else 0)
+
+    ordered = sorted(rows, key=value, reverse=descending)
+    # Units without data stay at the bottom either way.
+    return [r for r in ordered if value(r)[0] is False] + [r for r in ordered if value(r)[0] is True]
+
+
+def trend_chart(points: list[tuple[int, stats.Figures]], width: int = 360, height: int = 160) -> dict:
+    """Coordinates for the server-rendered SVG: attendance and on-schedule rate by month."""
+    left, right, top, bottom = 30, 6, 8, 22
+    n = max(len(points) - 1, 1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def xy(i, rate):
+        return round(left + plot_w * i / n, 1), round(top + plot_h * (1 - rate), 1)
+
+    def line(metric):
+        segments, current = [], []
+        for i, (_ym, f) in enumerate(points):
+            rate = getattr(f, metric)
+            if rate is None:
+                if current:
+                    segments.append(current)
+                current = []
+            else:
+                current.append(xy(i, rate))
+        if current:
+            segments.append(current)
+        return [" ".join(f"{x},{y}" for x, y in seg) for seg in segments]
+
+    labels = []
+    for i, (ym, _f) in enumerate(points):
+        year, month = ym_split(ym)
+        if month in (1, 7) or i == 0:
+            labels.append({"x": xy(i, 0)[0], "text": f"{month:02d}/{year % 100:02d}"})
+    grid = [{"y": xy(0, r)[1], "label": f"{round(r * 100)}%"} for r in (0, 0.5, 0.7, 0.9, 1)]
+    return {
+        "width": width,
+        "height": height,
+        "attendance": line("attendance"),
+        "on_schedule": line("on_schedule"),
+        "labels": labels,
+        "grid": grid,
+        "target_y": xy(0, stats.TARGETS["attendance"])[1],
+        "left": left,
+        "right": width - right,
+        "has_data": any(f.expected or f.meetings_held for _ym, f in points),
+    }
+
+
+def dashboard_context(request, unit: PartyUnit) -> dict:
+    form, period, unit_type, query = _state(request)
+    group = request.GET.get("group") if request.GET.get("group") in ("unit", "type") else "unit"
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
+    descending = request.GET.get("dir") == "desc"
+    headline = stats.figures(unit, period, unit_type)
+    is_cell = unit.kind == PartyUnit.Kind.CELL
+    context = {
+        "unit": unit,
+        "ancestors": _ancestors_in_scope(request.user, unit),
+        "form": form,
+        "period": period,
+        "unit_type": unit_type,
+        "unit_type_label": dict(PartyUnit.UnitType.choices).get(unit_type, ""),
+        "query": query,
+        "qs": urlencode(query),
+        "group": group,
+        "sort": sort,
+        "descending": descending,
+        "headline": headline,
+        "metrics": [(key, label, headline.level(key)) for key, label in stats.METRICS],
+        "is_cell": is_cell,
+        "trend": trend_chart(stats.trend(unit, period, TREND_MONTHS, unit_type)),
+        "targets": stats.TARGETS,
+        "sort_columns": SORT_COLUMNS,
+    }
+    if is_cell:
+        context["meetings"] = list(stats.cell_meetings(unit, period))
+        context["members"] = stats.cell_members(unit, period)
+    elif group == "type":
+        context["type_rows"] = stats.by_type(unit, period)
+    else:
+        context["rows"] = _sort(stats.by_child(unit, period, unit_type), sort, descending)
+    missed = Paginator(stats.missed_months(unit, period, unit_type), 20)
+    context["missed"] = missed.get_page(request.GET.get("missed_page"))
+    return context
+
+
+def _ancestors_in_scope(user, unit: PartyUnit) -> list[PartyUnit]:
+    scope = access.units_for(user, Action.VIEW_DASHBOARD)
+    return list(unit.ancestors().exclude(pk=unit.pk).filter(pk__in=scope.values("pk")))
+
+
+@login_required
+def dashboard_home(request):
+    top = access.root_units_for(request.user, Action.VIEW_DASHBOARD).exclude(kind=PartyUnit.Kind.GROUP).first()
+    if top is None:
+        raise Http404
+    return redirect("dashboard:unit", uid=top.uid)
+
+
+@login_required
+def unit_dashboard(request, uid):
+    unit = get_dashboard_unit(request.user, uid)
+    return render(request, "cells/dashboard/unit.html", dashboard_context(request, unit))
+
+
+@login_required
+def at_risk(request, uid):
+    unit = get_dashboard_unit(request.user, uid)
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    year = min(max(year, 2000), today.year)
+    rows = stats.members_at_risk(unit, year, today)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cells/dashboard/at_risk.html",
+        {"unit": unit, "year": year, "page": page, "total": len(rows), "years": range(today.year, today.year - 5, -1)},
+    )
+
+
+@login_required
+def member_dashboard(request, uid):
+    member = access.members_in_scope(request.user, Action.VIEW_DASHBOARD).filter(uid=uid).select_related("home_unit")
+    member = member.first()
+    if member is None:
+        raise Http404
+    read_log_record(user=request.user, member=member, ip=client_address(request))
+    today = timezone.localdate()
+    try:
+        year = min(max(int(request.GET.get("year") or today.year), 2000), today.year)
+    except ValueError:
+        year = today.year
+    months, count = stats.member_year(member, year, today)
+    return render(
+        request,
+        "cells/dashboard/member.html",
+        {
+            "member": member,
+            "year": year,
+            "months": months,
+            "count": count,
+            "level": count.level(),
+            "years": range(today.year, today.year - 5, -1),
+            "back": reverse("dashboard:unit", kwargs={"uid": member.home_unit.uid}) if member.home_unit else None,
+        },
+    )
