@@ -137,8 +137,13 @@ def meeting_schedule(
     return meeting
 
 
+def _change_reason(reason: str) -> str | None:
+    # simple_history keeps the reason on the history row, at most 100 characters.
+    return reason.strip()[:100] or None
+
+
 @transaction.atomic
-def meeting_update(*, meeting: Meeting, by: User, presenters=None, **fields) -> Meeting:
+def meeting_update(*, meeting: Meeting, by: User, presenters=None, reason: str = "", **fields) -> Meeting:
     meeting = _lock(meeting)
     _writable(meeting)
     moved = any(name in fields and fields[name] != getattr(meeting, name) for name in ("scheduled_start", "place"))
@@ -148,6 +153,7 @@ def meeting_update(*, meeting: Meeting, by: User, presenters=None, **fields) -> 
     if moved:
         meeting.revision += 1
     meeting.full_clean()
+    meeting._change_reason = _change_reason(reason)
     meeting.save()
     if presenters is not None:
         meeting.presenters.set(presenters)
@@ -168,6 +174,7 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by: User) -> Meeting:
     was_scheduled = meeting.status == Meeting.Status.SCHEDULED
     meeting.status, meeting.cancel_reason = Meeting.Status.CANCELLED, reason.strip()
     meeting.revision += 1
+    meeting._change_reason = _change_reason(reason)
     meeting.save()
     summaries.meeting_changed(meeting)
     notify.meeting_cancelled(meeting, was_scheduled=was_scheduled)

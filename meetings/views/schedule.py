@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -69,15 +68,6 @@ def _material_for_user(user, uid, write: bool = False) -> Material:
 
 def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-def _record_change_reason(meeting: Meeting, reason: str) -> None:
-    """The reason goes on the history row the service just wrote (simple_history's change reason,
-    at most 100 characters); called inside the same transaction, so the row is ours."""
-    record = meeting.history.order_by("-history_date", "-history_id").first()
-    if record is not None and reason.strip():
-        record.history_change_reason = reason.strip()[:100]
-        record.save(update_fields=["history_change_reason"])
 
 
 # --- Calendar -------------------------------------------------------------------------------------
@@ -197,19 +187,16 @@ def meeting_edit(request, uid):
     }
     form = MeetingEditForm(request.POST or None, cell=meeting.unit, meeting=meeting, initial=initial)
     if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        with transaction.atomic():
-            updated = apply_service(
-                form,
-                lambda: services.meeting_update(
-                    meeting=meeting,
-                    by=request.user,
-                    presenters=form.cleaned_data["presenters"],
-                    **form.service_fields(),
-                ),
-            )
-            if updated:
-                _record_change_reason(updated, reason)
+        updated = apply_service(
+            form,
+            lambda: services.meeting_update(
+                meeting=meeting,
+                by=request.user,
+                presenters=form.cleaned_data["presenters"],
+                reason=form.cleaned_data["reason"],
+                **form.service_fields(),
+            ),
+        )
         if updated:
             messages.success(request, _("The meeting was saved."))
             if updated.revision != meeting.revision:
@@ -227,12 +214,9 @@ def meeting_cancel(request, uid):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
-        with transaction.atomic():
-            cancelled = apply_service(
-                form, lambda: services.meeting_cancel(meeting=meeting, reason=reason, by=request.user)
-            )
-            if cancelled:
-                _record_change_reason(cancelled, reason)
+        cancelled = apply_service(
+            form, lambda: services.meeting_cancel(meeting=meeting, reason=reason, by=request.user)
+        )
         if cancelled:
             messages.success(request, _("The meeting was cancelled."))
             return redirect("meetings:detail", meeting.uid)
