@@ -181,7 +181,11 @@ def claim(now: datetime.datetime, batch_size: int = BATCH_SIZE) -> tuple[uuid.UU
 
 
 def _retry_or_fail(row: Notification, token: uuid.UUID, error: BaseException | str, now) -> str:
-    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        text = f"{type(error).__name__}: {error.smtp_code} {reply}"
+    else:
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     rows = Notification.objects.filter(pk=row.pk, claim=token, state=Notification.State.SENDING)
     if row.attempts >= settings.CHIBO_NOTIFICATION_MAX_ATTEMPTS:
         rows.update(state=Notification.State.FAILED, last_error=text[:2000], claim=None)

@@ -58,3 +58,53 @@ def parts(raw: bytes):
         elif not part.is_multipart():
             found.setdefault(ctype, part.get_content())
     return message, found
+
+
+class Sink:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives, or refuses it."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refuse: str | None = None
+        self.attempts = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.attempts += 1
+        if self.refuse:
+            return self.refuse
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[bytes]:
+        return [content for rcpts, content in self.messages if address in rcpts]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    controller.stop()
+
+
+def soon(days: int = 10):
+    """A meeting time in the future, whole minutes (calendars carry no microseconds)."""
+    from django.utils import timezone
+
+    return (timezone.now() + datetime.timedelta(days=days)).replace(second=0, microsecond=0)
