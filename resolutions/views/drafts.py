@@ -239,6 +239,9 @@ def diff(request, uid):
 @login_required
 def comments_open(request, uid):
     draft = get_draft_for_user(request.user, uid, write=True)
+    if draft.status not in Draft.EDITABLE_STATUSES:
+        messages.error(request, _("Comments can no longer be opened: voting has started."))
+        return redirect("resolutions:draft", draft.uid)
     form = OpenCommentsForm(request.POST or None, initial={"visibility": draft.comment_visibility})
     if request.method == "POST" and form.is_valid():
         opened = apply_service(

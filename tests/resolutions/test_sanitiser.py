@@ -1,9 +1,12 @@
 """A draft's text reaches other members' browsers: no script, event attribute or javascript: URL
 survives the Markdown renderer and nh3, whatever the author typed; sections keep stable keys."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from resolutions import text
 from resolutions.services import drafts
@@ -59,10 +62,6 @@ def test_heading_text_is_never_rendered_as_html():
 def test_the_draft_page_shows_no_script_from_the_text_or_a_comment(cast, client_for, make_draft):
     body = '## I. Mục {#muc}\n<script>alert(\'body\')</script><a href="javascript:alert(2)" onclick="x()">a</a>\n'
     draft = make_draft(title="<script>alert('title')</script>", body=body)
-    import datetime
-
-    from django.utils import timezone
-
     drafts.comments_open(draft=draft, deadline=timezone.now() + datetime.timedelta(days=1), by=cast.secretary_user)
     drafts.comment_add(draft=draft, member=cast.member, text_="<script>alert('comment')</script>", by=cast.member_user)
     page = client_for(cast.member_user).get(reverse("resolutions:draft", args=[draft.uid])).content.decode()
