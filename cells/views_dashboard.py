@@ -150,6 +150,7 @@ def trend_chart(points: list[tuple[int, stats.Figures]], width: int = 360, heigh
         "width": width,
         "height": height,
         "attendance": line("attendance"),
+        "dots": [xy(i, f.attendance) for i, (_ym, f) in enumerate(points) if f.attendance is not None],
         "on_schedule": line("on_schedule"),
         "labels": labels,
         "grid": grid,
