@@ -1,9 +1,14 @@
+"""seed_demo: the demo tree and its members. The demo is seeded twice per module, not once per test:
+once with --if-empty into the empty database and rolled back (the determinism check), then again for
+every test, each test in a savepoint of that transaction."""
+
 import io
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from cells.models import PartyUnit, Term
@@ -18,9 +23,28 @@ def seed(*args) -> str:
     return out.getvalue()
 
 
+def snapshot() -> list[tuple[str, str]]:
+    return list(Member.objects.order_by("card_number", "full_name").values_list("full_name", "card_number"))
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """(output of the first seed with --if-empty, its members, output of the second seed)."""
+    media = tmp_path_factory.mktemp("seed-media")
+    # The fast hasher of tests/conftest.py, already when the module's logins are made.
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast), django_db_blocker.unblock():
+        with transaction.atomic():
+            first_output, first = seed("--if-empty"), snapshot()
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            yield first_output, first, seed()
+            transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db):
-    return seed()
+def seeded(demo, db):
+    return demo[2]
 
 
 def test_seed_builds_a_tree_and_its_members(seeded):
@@ -92,8 +116,9 @@ def test_demo_logins_have_their_roles(seeded):
     assert committee == cell.parent
 
 
-def test_if_empty_does_not_seed_twice_but_lists_the_logins(db):
-    seed("--if-empty")
+def test_if_empty_seeds_an_empty_database_once_and_then_lists_the_logins(demo, db):
+    first_output, _, _ = demo
+    assert "Seeded in" in first_output and "Created" in first_output
     counts = PartyUnit.objects.count(), Member.objects.count(), User.objects.count()
     output = seed("--if-empty")
     assert (PartyUnit.objects.count(), Member.objects.count(), User.objects.count()) == counts
@@ -105,13 +130,7 @@ def test_seeding_a_database_with_units_needs_if_empty(seeded):
         seed()
 
 
-def test_seed_is_deterministic(db):
-    def snapshot():
-        return list(Member.objects.order_by("card_number", "full_name").values_list("full_name", "card_number"))
-
-    with transaction.atomic():
-        seed()
-        first = snapshot()
-        transaction.set_rollback(True)
-    seed()
-    assert snapshot() == first
+def test_seed_is_deterministic(demo, db):
+    # The same members, names and card numbers as the first seed (rolled back before this one).
+    _, first, _ = demo
+    assert first and snapshot() == first
