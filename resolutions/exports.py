@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from cells.models import PartyUnit
-from meetings.pdf import date_words, header_for, render_document
+from meetings.pdf import date_words, header_for, place_name, render_document
 
 from .models import Draft, Resolution, Task
 from .pdf import KIND_TITLES, on_behalf, rendered_sections, vote_sentence
@@ -77,64 +77,100 @@ def filters_line(filters: Filters) -> str:
 # --- PDF book -----------------------------------------------------------------------------------------
 
 
-def book_context(
+def _task_rows(resolution: Resolution, day: datetime.date) -> list[dict]:
+    return [
+        {
+            "task": task,
+            "who": assignee_names(task, committee="Chi ủy"),
+            "state": task_state_vi(task, day),
+            "review": task.last_review,
+        }
+        for task in resolution.task_rows
+    ]
+
+
+def book_context(unit: PartyUnit, rows: list[Resolution], filters: Filters) -> dict:
+    """The front of the book: the cover and the register itself (every resolution with its vote,
+    its tasks, their state and their last review)."""
+    day = timezone.localdate()
+    entries = [
+        {
+            "resolution": resolution,
+            "meeting": meeting_vi(resolution),
+            "votes_short": votes_short(resolution),
+            "tasks": _task_rows(resolution, day),
+        }
+        for resolution in rows
+    ]
+    return {
+        "draft": False,
+        "document_title": f"Sổ nghị quyết — {unit.name}",
+        "header": header_for(unit, day),
+        "unit": unit,
+        "entries": entries,
+        "terms": sorted({r.term.name for r in rows}),
+        "filters_line": filters_line(filters),
+        "printed_on": date_words(day),
+    }
+
+
+def _text_context(resolution: Resolution, base_header: dict, place: str) -> dict:
+    """resolutions.pdf.resolution_context without its queries (names and place computed once)."""
+    kind_title = KIND_TITLES.get(resolution.kind, resolution.kind)
+    words = date_words(resolution.issued_on)
+    return {
+        "draft": False,
+        "resolution": resolution,
+        "header": {
+            **base_header,
+            "number": resolution.number_label,
+            "place_date": f"{place}, {words}" if place else words.capitalize(),
+        },
+        "kind_title": kind_title,
+        "document_title": f"{kind_title.capitalize()} {resolution.number_label} — {resolution.title}",
+        "sections": rendered_sections(resolution.body),
+        "vote": vote_sentence(
+            resolution.votes_for, resolution.votes_against, resolution.votes_other, resolution.voting_base
+        ),
+        "passed_written": resolution.passed_by == Draft.PassedBy.WRITTEN,
+        "recipients": [line for line in resolution.recipients.splitlines() if line.strip()],
+        "on_behalf": on_behalf(resolution.unit),
+    }
+
+
+def render_register_book(
     unit: PartyUnit,
     rows: list[Resolution],
     filters: Filters,
     progress: Callable[[int, int], None] | None = None,
-) -> dict:
-    day = timezone.localdate()
-    # The header's names and place are the same on every page: computed once, not per resolution.
-    base_header = header_for(unit, day)
-    place = base_header["place_date"].rsplit(", ngày", 1)[0] if ", ngày" in base_header["place_date"] else ""
-    entries = []
+) -> bytes:
+    """Cover and register, then each resolution's text: its archived PDF as issued (the same bytes
+    as its download), or rendered now in the same format when none is stored (demo data)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(
+        PdfReader(io.BytesIO(render_document("resolutions/register/book.html", book_context(unit, rows, filters))))
+    )
+    base_header = header_for(unit, timezone.localdate())
+    place = place_name(unit)
     for i, resolution in enumerate(rows, start=1):
-        kind_title = KIND_TITLES.get(resolution.kind, resolution.kind)
-        day_words = date_words(resolution.issued_on)
-        entries.append(
-            {
-                "resolution": resolution,
-                "header": {
-                    **base_header,
-                    "number": resolution.number_label,
-                    "place_date": f"{place}, {day_words}" if place else day_words.capitalize(),
-                },
-                "kind_title": kind_title,
-                "sections": rendered_sections(resolution.body),
-                "vote": vote_sentence(
-                    resolution.votes_for, resolution.votes_against, resolution.votes_other, resolution.voting_base
-                ),
-                "meeting": meeting_vi(resolution),
-                "votes_short": votes_short(resolution),
-                "tasks": [
-                    {
-                        "task": task,
-                        "who": assignee_names(task, committee="Chi ủy"),
-                        "state": task_state_vi(task, day),
-                        "review": task.last_review,
-                    }
-                    for task in resolution.task_rows
-                ],
-            }
-        )
+        data = None
+        if resolution.pdf:
+            try:
+                with resolution.pdf.open("rb") as stored:
+                    data = stored.read()
+            except OSError:
+                data = None  # a file lost from storage: print it anew rather than fail the book
+        if data is None:
+            data = render_document("resolutions/pdf/resolution.html", _text_context(resolution, base_header, place))
+        writer.append(PdfReader(io.BytesIO(data)), outline_item=resolution.number_label)
         if progress:
             progress(i, len(rows))
-    terms = sorted({r.term.name for r in rows})
-    return {
-        "draft": False,
-        "document_title": f"Sổ nghị quyết — {unit.name}",
-        "header": base_header,
-        "unit": unit,
-        "entries": entries,
-        "terms": terms,
-        "filters_line": filters_line(filters),
-        "printed_on": date_words(day),
-        "on_behalf": on_behalf(unit),
-    }
-
-
-def render_register_book(unit: PartyUnit, rows: list[Resolution], filters: Filters, progress=None) -> bytes:
-    return render_document("resolutions/register/book.html", book_context(unit, rows, filters, progress))
+    writer.add_metadata({"/Title": f"Sổ nghị quyết — {unit.name}"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 # --- Spreadsheet ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 from members import services
 from members.models import Position
 from tests.resolutions.scope import resolution_objects
+from tests.resolutions.scope_tasks import task_objects
 
 
 def _walk(patterns, namespace=""):
@@ -114,6 +115,7 @@ def _objects(cast):
         "cells:create": {"uid": cast.cell_a.uid},
         "cells:edit": {"uid": cast.cell_a.uid},
         **resolution_objects(cast),
+        **task_objects(cast, m.meeting),
     }
 
 

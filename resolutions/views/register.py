@@ -55,7 +55,6 @@ def register_home(request):
 
 
 @login_required
-@require_GET
 def unit_register(request, unit_uid):
     unit = _register_unit(request.user, unit_uid)
     filters = register.parse_filters(unit, request.GET)
@@ -82,7 +81,6 @@ def _filename(unit: PartyUnit, extension: str) -> str:
 
 
 @login_required
-@require_GET
 def register_pdf(request, unit_uid):
     unit = _register_unit(request.user, unit_uid)
     filters = register.parse_filters(unit, request.GET)
@@ -96,7 +94,6 @@ def register_pdf(request, unit_uid):
 
 
 @login_required
-@require_GET
 def register_xlsx(request, unit_uid):
     unit = _register_unit(request.user, unit_uid)
     filters = register.parse_filters(unit, request.GET)

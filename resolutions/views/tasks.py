@@ -84,7 +84,6 @@ def _unit_for_tasks(user, unit_uid) -> PartyUnit:
 
 
 @login_required
-@require_GET
 def unit_tasks(request, unit_uid):
     unit = _unit_for_tasks(request.user, unit_uid)
     page, state = _listing(tasks_for(request.user).filter(unit=unit), request)
@@ -165,7 +164,6 @@ def _detail_context(request, task: Task, progress_form=None) -> dict:
 
 
 @login_required
-@require_GET
 def task_detail(request, uid):
     task = get_task_for_user(request.user, uid)
     return render(request, "resolutions/tasks/task_detail.html", _detail_context(request, task))
@@ -219,7 +217,6 @@ def task_status(request, uid):
 
 
 @login_required
-@require_GET
 def task_history(request, uid):
     task = get_task_for_user(request.user, uid)
     if not can(request.user, Action.VIEW_AUDIT, task.unit):
