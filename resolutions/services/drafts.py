@@ -306,7 +306,7 @@ def awaiting_comment(member: Member | None, now: datetime.datetime | None = None
         Draft.objects.filter(Q(unit__in=cells) | Q(unit__in=attached))
         .filter(status=Draft.Status.OPEN, comment_deadline__gt=now)
         .exclude(Exists(mine))
-        .select_related("unit")
+        .select_related("unit", "current_version")
         .order_by("comment_deadline")
     )
 
