@@ -1,0 +1,228 @@
+"""Server time of the dashboard page at province scale, beside the live SQL aggregate of the same figures.
+
+Runs on PostgreSQL against the scale data of `seed_demo --scale N` (≥ 2,000 cells, ~50,000 members,
+3 years of meetings). By default it uses the database the seed leaves behind (chibo_scale on
+127.0.0.1:5432 as user postgres); with --generate N it builds its own (chibo_dash: migrate, then
+`seed_demo --scale N`) when that database has no meetings yet. It then rebuilds the summaries with
+`rebuild_summaries` (timed) and, with --check, proves they agree with live aggregation.
+
+For the top unit and for one grassroots committee, for a month and for a year, it requests the
+dashboard page in process (Django's test client, production settings: DEBUG off, persistent
+connection, JIT off) as a user holding a staff position on the top unit, and prints the median and
+p95 server time, the time spent in the database (every query timed through an execute wrapper) and
+its share, and beside each the time of the live SQL aggregate over the raw tables for the same
+figures (meetings.summaries.live_cell_months), and the machine's load average:
+
+    .venv/bin/python bench/dashboard.py [--database chibo_scale] [--generate 2000] [--runs 30] [--check]
+
+Targets (issue 7): p95 ≤ 50 ms at 1× (≤ 100 ms at 10×), with ≤ 5 ms of it in the database.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = os.environ.get("CHIBO_BENCH_POSTGRES", "postgres@127.0.0.1:5432")
+TARGET_P95_MS, TARGET_DB_MS = 50.0, 5.0
+
+sys.path.insert(0, str(ROOT))
+
+
+def bench_env(database: str) -> dict:
+    """The environment of this process; set in main(), never on import."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://{SERVER}/{database}",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-only-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "CHIBO_STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    }
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
+
+
+def database_exists(database: str) -> bool:
+    import psycopg
+
+    user, host = SERVER.split("@")
+    host, port = host.split(":")
+    with psycopg.connect(host=host, port=port, user=user, dbname="postgres", autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone())
+
+
+def create_database(database: str) -> None:
+    import psycopg
+
+    user, host = SERVER.split("@")
+    host, port = host.split(":")
+    with psycopg.connect(host=host, port=port, user=user, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+
+
+class DbTimer:
+    """Execute wrapper: total time spent in the database and the number of queries."""
+
+    def __init__(self):
+        self.seconds, self.queries = 0.0, 0
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.queries += 1
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def load_average() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="chibo_scale")
+    parser.add_argument("--generate", type=int, default=None, help="seed_demo --scale N into chibo_dash if needed")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--check", action="store_true", help="also run rebuild_summaries --check")
+    parser.add_argument("--no-rebuild", action="store_true")
+    args = parser.parse_args()
+
+    database = args.database
+    if args.generate:
+        database = "chibo_dash" if database == "chibo_scale" else database
+    os.environ.update(bench_env(database))
+    if args.generate and not database_exists(database):
+        create_database(database)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from meetings.models import Meeting
+
+    if args.generate:
+        call_command("migrate", verbosity=0)
+        if not Meeting.objects.exists():
+            started = time.perf_counter()
+            call_command("seed_demo", scale=args.generate)
+            print(f"seed_demo --scale {args.generate}: {time.perf_counter() - started:.0f} s")
+    from cells import stats
+    from cells.models import PartyUnit
+    from meetings import summaries
+    from members.models import Position, User
+
+    print(f"Database {database}: {load_average()}")
+    from meetings.models import Attendance
+
+    units, cells = PartyUnit.objects.count(), PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL).count()
+    meetings, attendance = Meeting.objects.count(), Attendance.objects.count()
+    print(f"Rows: {units} units ({cells} cells), {meetings} meetings, {attendance} attendance")
+    if not args.no_rebuild:
+        started = time.perf_counter()
+        counts = summaries.rebuild()
+        built = ", ".join(f"{n} {what}" for what, n in counts.items())
+        print(f"rebuild_summaries: {built} rows in {time.perf_counter() - started:.1f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE meetings_unitmonth; ANALYZE meetings_cellmonth; ANALYZE meetings_meetingcount")
+    if args.check:
+        started = time.perf_counter()
+        problems = summaries.check()
+        print(f"rebuild_summaries --check: {len(problems)} difference(s) in {time.perf_counter() - started:.1f} s")
+
+    top = PartyUnit.objects.filter(parent__isnull=True).order_by("pk").first()
+    grassroots = (
+        PartyUnit.objects.filter(kind=PartyUnit.Kind.GRASSROOTS_COMMITTEE, path__startswith=top.path)
+        .order_by("pk")
+        .first()
+    ) or PartyUnit.objects.filter(kind=PartyUnit.Kind.COMMITTEE, depth=top.depth + 1).first()
+    user, _ = User.objects.get_or_create(username="bench-dashboard", defaults={"first_name": "Bench"})
+    Position.objects.get_or_create(unit=top, role=Position.Role.STAFF, user=user, defaults={"start": "2000-01-01"})
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    client = Client()
+    client.force_login(user)
+    today = timezone.localdate()
+    last = summaries.ym_of(today.year, today.month) - 1
+    year, month = summaries.ym_split(last)
+    periods = {
+        f"month {month:02d}/{year}": (
+            {"period": "month", "year": year, "month": month},
+            stats.Period.month(year, month),
+        ),
+        f"year {year}": ({"period": "year", "year": year}, stats.Period.year(year)),
+    }
+    cells_under = {
+        u.pk: PartyUnit.objects.filter(path__startswith=u.path, kind=PartyUnit.Kind.CELL).count()
+        for u in (top, grassroots)
+    }
+    print(
+        f"\n{'unit':<40} {'period':<14} {'median':>8} {'p95':>8} {'db med':>8} {'db p95':>8} {'db %':>5}"
+        f" {'queries':>7} {'live SQL med':>13}"
+    )
+    failures = []
+    for unit in (top, grassroots):
+        url = reverse("dashboard:unit", kwargs={"uid": unit.uid})
+        for label, (params, period) in periods.items():
+            for _ in range(3):  # warm: templates compiled, connection open
+                assert client.get(url, params).status_code == 200
+            totals, db_times, queries = [], [], 0
+            for _ in range(args.runs):
+                timer = DbTimer()
+                with connection.execute_wrapper(timer):
+                    started = time.perf_counter()
+                    response = client.get(url, params)
+                    totals.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+                db_times.append(timer.seconds * 1000)
+                queries = timer.queries
+            live = []
+            for _ in range(max(3, args.runs // 6)):
+                started = time.perf_counter()
+                summaries.live_cell_months(unit, period.quarter_low, period.high)
+                live.append((time.perf_counter() - started) * 1000)
+            name = f"{unit.display_name[:30]} ({cells_under[unit.pk]} cells)"
+            med, high = statistics.median(totals), p95(totals)
+            db_med, db_high = statistics.median(db_times), p95(db_times)
+            print(
+                f"{name:<40} {label:<14} {med:>6.1f}ms {high:>6.1f}ms {db_med:>6.1f}ms {db_high:>6.1f}ms"
+                f" {100 * db_med / med:>4.0f}% {queries:>7} {statistics.median(live):>11.1f}ms"
+            )
+            if high > TARGET_P95_MS or db_high > TARGET_DB_MS:
+                failures.append(f"{name} {label}")
+    # The members-at-risk list is live (per member, not additive): timed apart, first page.
+    for unit in (top, grassroots):
+        url = reverse("dashboard:at_risk", kwargs={"uid": unit.uid})
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert client.get(url, {"year": year}).status_code == 200
+            times.append((time.perf_counter() - started) * 1000)
+        name = unit.display_name[:30]
+        print(f"members at risk, {name}: median {statistics.median(times):.0f} ms (live, paginated 50 a page)")
+    print(f"\n{load_average()}")
+    print(
+        f"Targets: p95 ≤ {TARGET_P95_MS:.0f} ms with ≤ {TARGET_DB_MS:.0f} ms in the database: "
+        + ("met" if not failures else "missed for " + ", ".join(failures))
+    )
+
+
+if __name__ == "__main__":
+    main()
