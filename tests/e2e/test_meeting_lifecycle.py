@@ -6,6 +6,7 @@ downloads the biên bản; a ward committee member then reads them, and nothing 
 import datetime
 import hashlib
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -91,6 +92,7 @@ def test_a_regular_meeting_from_scheduling_to_the_archived_minutes_read_by_the_w
     expect(sec.get_by_test_id("rate")).to_have_text("50%")  # 2 present of 4 expected
     expect(sec.get_by_test_id("voting-base")).to_have_text("3")  # the approved absence is not counted
     expect(sec.get_by_test_id("attendance-warning").first).to_be_visible()
+    sec.screenshot(path="var/e2e-lifecycle-attendance.png", full_page=True)
     assert dict(Attendance.objects.filter(meeting=meeting).values_list("member__full_name", "status")) == {
         "Trần Thị Hằng": "present",
         "Lê Văn Đức": "present",
@@ -108,6 +110,7 @@ def test_a_regular_meeting_from_scheduling_to_the_archived_minutes_read_by_the_w
     expect(sec.locator(f"#dues-{e2e.member.uid}")).to_have_attribute("data-paid", "1")
     expect(sec.get_by_test_id("dues-total")).to_have_text("60.000 đ")
     expect(sec.locator(f"#dues-{e2e.secretary.uid}")).to_contain_text("50.000 đ")
+    sec.screenshot(path="var/e2e-lifecycle-dues.png", full_page=True)
     paid = {p.member_id: (p.year, p.month, p.amount) for p in DuesPayment.objects.all()}
     assert paid == {
         e2e.secretary.pk: (today.year, today.month, 50_000),
@@ -192,6 +195,7 @@ def test_a_regular_meeting_from_scheduling_to_the_archived_minutes_read_by_the_w
     pdf_path = tmp_path / "bien-ban.pdf"
     download_info.value.save_as(pdf_path)
     data = pdf_path.read_bytes()
+    shutil.copyfile(pdf_path, "var/e2e-lifecycle-bien-ban.pdf")  # to look at (pdftoppm)
     assert data.startswith(b"%PDF-")
     assert hashlib.sha256(data).hexdigest() == meeting.minutes_sha256
     text = _pdf_text(pdf_path)
