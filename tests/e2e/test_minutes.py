@@ -167,7 +167,8 @@ def test_secretary_records_a_vote_closes_the_minutes_and_the_meeting_page_shows_
 
     page.goto(f"{e2e.url}/meetings/{meeting.uid}/close/")
     page.screenshot(path="var/e2e-minutes-close.png", full_page=True)
-    page.locator("main form button.btn-danger[type=submit]").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # the last confirmation before closing
+    page.get_by_test_id("close-minutes").click()
     page.wait_for_url(re.compile(rf"/meetings/{meeting.uid}/$"))
     expect(page.get_by_test_id("status")).to_contain_text(re.compile("closed|khóa", re.IGNORECASE))
     meeting.refresh_from_db()
