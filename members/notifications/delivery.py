@@ -124,6 +124,34 @@ def address_of(row: Notification) -> str:
     return user.email or (member.email if member else "")
 
 
+def _plain_address(address: str) -> str:
+    # Plain ASCII addresses (nearly all) need no parsing; anything else goes through Django's.
+    if address.isascii() and not any(c in address for c in '\r\n<>,;" '):
+        return address
+    return sanitize_address(address, "utf-8")
+
+
+def _sender(connection):
+    """send(raw, to, row) over the open connection. With Django's SMTP backend the bytes go
+    straight to its smtplib connection: no per-message address parsing and locking, about three
+    times faster (bench/reminders.py). Other backends (files in development, memory in tests)
+    get a PrebuiltEmail through send_messages."""
+    from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+
+    if isinstance(connection, SMTPBackend) and connection.connection is not None:
+        smtp, sender = connection.connection, sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
+
+        def send(raw: bytes, to: str, row: Notification) -> None:
+            smtp.sendmail(sender, [to], raw)
+
+        return send
+
+    def send(raw: bytes, to: str, row: Notification) -> None:
+        connection.send_messages([PrebuiltEmail(raw=raw, to=to, subject=row.subject, body=row.body)])
+
+    return send
+
+
 def backoff(attempts: int) -> datetime.timedelta:
     # 1, 2, 4, 8… minutes, capped at 6 hours, with jitter so that retries do not arrive together.
     base = min(settings.CHIBO_NOTIFICATION_RETRY_BASE * 2 ** max(attempts - 1, 0), 6 * 3600)
@@ -209,6 +237,7 @@ def send_batch(token: uuid.UUID, rows: list[Notification], now: datetime.datetim
             outcome = _retry_or_fail(row, token, exc, now)
             setattr(result, outcome, getattr(result, outcome) + 1)
         return result
+    send = _sender(connection)
     try:
         for index, row in enumerate(rows):
             address = address_of(row)
@@ -221,10 +250,10 @@ def send_batch(token: uuid.UUID, rows: list[Notification], now: datetime.datetim
             key = (row.kind, row.content_type_id, row.object_id, row.occurrence, row.calendar)
             if key not in templates:
                 templates[key] = build_template(row)
-            to = sanitize_address(address, "utf-8")
+            to = _plain_address(address)
             raw = personalise(templates[key], to=to, message_id=f"<{row.uid}@chibo>")
             try:
-                connection.send_messages([PrebuiltEmail(raw=raw, to=to, subject=row.subject, body=row.body)])
+                send(raw, to, row)
             except CONNECTION_ERRORS as exc:
                 # The connection is gone: this row and the rest of the batch wait for a retry.
                 for rest in rows[index:]:
