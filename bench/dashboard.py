@@ -207,6 +207,32 @@ def main() -> None:
             )
             if high > TARGET_P95_MS or db_high > TARGET_DB_MS:
                 failures.append(f"{name} {label}")
+    # The write path: one attendance change of a held regular meeting under the grassroots
+    # committee, re-counted and rolled up to every ancestor (rolled back afterwards).
+    from django.db import transaction
+
+    meeting = (
+        Meeting.objects.filter(
+            unit__path__startswith=grassroots.path, kind=Meeting.Kind.REGULAR, status__in=Meeting.HELD_STATUSES
+        )
+        .order_by("-scheduled_start")
+        .first()
+    )
+    if meeting:
+        writes, write_queries = [], 0
+        for _ in range(max(5, args.runs // 3)):
+            with transaction.atomic():
+                timer = DbTimer()
+                with connection.execute_wrapper(timer):
+                    started = time.perf_counter()
+                    summaries.meeting_changed(meeting)
+                    writes.append((time.perf_counter() - started) * 1000)
+                write_queries = timer.queries
+                transaction.set_rollback(True)
+        print(
+            f"\nsummaries.meeting_changed (one write, all ancestors): median {statistics.median(writes):.1f} ms,"
+            f" p95 {p95(writes):.1f} ms, {write_queries} queries"
+        )
     # The members-at-risk list is live (per member, not additive): timed apart, first page.
     for unit in (top, grassroots):
         url = reverse("dashboard:at_risk", kwargs={"uid": unit.uid})

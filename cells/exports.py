@@ -28,7 +28,7 @@ COLUMNS = (
     (gettext_noop("Regular meetings held"), "regular_held", "int"),
     (gettext_noop("Expected"), "expected", "int"),
     (gettext_noop("Present"), "present", "int"),
-    (gettext_noop("Attendance"), "attendance", "pct"),
+    (gettext_noop("Attendance rate"), "attendance", "pct"),
     (gettext_noop("Unexcused absences"), "unexcused", "int"),
     (gettext_noop("Committee pre-meetings"), "premeeting_rate", "pct"),
     (gettext_noop("Thematic each quarter"), "thematic", "pct"),
@@ -96,7 +96,7 @@ def _xlsx(unit: PartyUnit, period: stats.Period, header: list[str], body: list[l
 
     wb = Workbook()
     ws = wb.active
-    ws.title = _("Attendance")[:31]
+    ws.title = _("Attendance rate")[:31]
     ws.append(header)
     for row in body:
         ws.append(row)

@@ -187,7 +187,7 @@ class Figures:
 
 METRICS = (
     ("on_schedule", gettext_lazy("Regular meetings on schedule")),
-    ("attendance", gettext_lazy("Attendance")),
+    ("attendance", gettext_lazy("Attendance rate")),
     ("premeeting", gettext_lazy("Committee pre-meetings")),
     ("thematic", gettext_lazy("Thematic meetings each quarter")),
 )

@@ -30,7 +30,7 @@ TREND_MONTHS = 24
 SORT_COLUMNS = (
     ("name", _("Unit")),
     ("on_schedule", _("On schedule")),
-    ("attendance", _("Attendance")),
+    ("attendance", _("Attendance rate")),
     ("premeeting", _("Pre-meetings")),
     ("thematic", _("Thematic")),
     ("duration", _("Duration")),

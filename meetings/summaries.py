@@ -182,7 +182,8 @@ def _has_premeeting(meeting: Meeting, window: int) -> bool:
     ).exists()
 
 
-def _meeting_values(meeting: Meeting, window: int) -> dict:
+def _meeting_values(meeting: Meeting, window) -> dict:
+    """window: a callable giving the pre-meeting window (a settings query, made only when needed)."""
     held = meeting.status in Meeting.HELD_STATUSES
     c = counting.count(Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS))
     timed = meeting.kind in (Meeting.Kind.REGULAR, Meeting.Kind.THEMATIC)
@@ -200,7 +201,7 @@ def _meeting_values(meeting: Meeting, window: int) -> dict:
         "present": c.present,
         "excused": c.excused,
         "unexcused": c.unexcused,
-        "premeeting": regular_held and _has_premeeting(meeting, window),
+        "premeeting": regular_held and _has_premeeting(meeting, window()),
         "higher_delegate": regular_held and meeting.guests.filter(is_higher_delegate=True).exists(),
         "duration_ok": (duration is not None and duration >= meeting.required_minutes) if timed else None,
     }
@@ -297,13 +298,16 @@ def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
         row["ym"]: row
         for row in CellMonth.objects.filter(cell_id=cell.pk, ym__in=list(new)).values("ym", "unit_type", *SUM_FIELDS)
     }
+    if any(row["unit_type"] != cell.unit_type for row in old.values()):
+        # Retyped outside the services (the admin): move the cell's rows to its new type first.
+        ancestors = _ancestor_ids(cell.path)
+        _shift(cell.pk, ancestors, ancestors, new_type=cell.unit_type)
+        return _write_cell_months(cell, new)
     changed = {}
     for ym, figures in new.items():
         before = old.get(ym)
         if before is None and not any(figures.values()):
             continue
-        if before is not None and before["unit_type"] != cell.unit_type:
-            raise RuntimeError("cell type changed without unit_changed(): rebuild the summaries")
         delta = {f: figures[f] - (before[f] if before else 0) for f in SUM_FIELDS}
         if any(delta.values()):
             changed[ym] = delta
@@ -339,14 +343,17 @@ def meeting_changed(meeting: Meeting) -> None:
     window crosses months: a committee meeting on 25 January serves the meeting of February)."""
     meeting = Meeting.objects.select_related("unit").get(pk=meeting.pk)
     cell = meeting.unit
-    window = get_setting(cell, WINDOW_KEY)
     old = MeetingCount.objects.filter(pk=meeting.pk).first()
-    values = _meeting_values(meeting, window)
-    MeetingCount.objects.update_or_create(meeting=meeting, defaults=values)
+    values = _meeting_values(meeting, lambda: get_setting(cell, WINDOW_KEY))
+    if old is None:
+        MeetingCount.objects.create(meeting=meeting, **values)
+    else:
+        MeetingCount.objects.filter(pk=meeting.pk).update(**values)
     touched = {values["ym"]} | ({old.ym} if old else set())
     if not (values["held"] or (old and old.held)):
         return  # a meeting not held (now or before) counts nowhere
     if meeting.kind == Meeting.Kind.COMMITTEE:
+        window = get_setting(cell, WINDOW_KEY)
         starts = {values["starts_at"]} | ({old.starts_at} if old else set())
         following = Q()
         for start in starts:

@@ -136,3 +136,12 @@ def test_rebuild_agrees_and_check_fails_on_a_difference(cast, held):
     CellMonth.objects.filter(cell=cast.cell_a, ym=summaries.ym_of(2026, 1)).update(present=0)
     with pytest.raises(CommandError):
         call_command("rebuild_summaries", "--check", verbosity=0)
+
+
+def test_a_cell_retyped_outside_the_services_moves_its_rows_on_the_next_write(cast, held):
+    held(at(2026, 4, 9))
+    PartyUnit.objects.filter(pk=cast.cell_a.pk).update(unit_type=PartyUnit.UnitType.POLICE)  # e.g. the admin
+    cast.cell_a.refresh_from_db()
+    held(at(2026, 5, 9))
+    assert row(cast.ward, 2026, 4, unit_type=PartyUnit.UnitType.POLICE)["held_months"] == 1
+    agree()
