@@ -11,3 +11,10 @@ class ResolutionsConfig(AppConfig):
         from . import agenda
 
         agenda.register()
+
+        # The home page's "My tasks" card (members.panels registry).
+        from members.panels import register_home_panel
+
+        from .views.tasks import home_panel
+
+        register_home_panel(home_panel)

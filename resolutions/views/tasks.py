@@ -299,3 +299,16 @@ def task_review(request, uid, meeting_uid):
         else:
             messages.success(request, _("The review of the task was saved."))
     return redirect(back)
+
+
+def home_panel(request, **context) -> dict | None:
+    """The home page's "My tasks" card: the open ones, nearest due first (members.panels registry)."""
+    member = member_of(request.user)
+    if member is None:
+        return None
+    today = timezone.localdate()
+    rows = services.filter_state(services.mine(request.user, member, tasks_for(request.user)), "open", today)
+    tasks = list(services.with_people(rows).order_by("due_on", "order", "pk")[:5])
+    for task in tasks:
+        task.overdue = task.is_overdue_on(today)
+    return {"template": "resolutions/tasks/home_panel.html", "tasks": tasks, "count": rows.count()}

@@ -188,3 +188,11 @@ def test_minutes_page_lists_the_last_resolution_tasks_and_records_the_review(cas
     html = render_to_string("meetings/pdf/minutes.html", minutes_context(meeting, draft=True))
     assert "Kiểm điểm việc thực hiện nghị quyết " + resolution.number_label in html
     assert "Cần đẩy nhanh tiến độ" in html and "Tu sửa nhà văn hóa" in html
+
+
+def test_home_panel_and_navbar_link_to_my_tasks_and_the_register(cast, task, client_for):
+    body = client_for(cast.member_user).get(reverse("members:home")).content.decode()
+    assert 'data-testid="my-tasks-panel"' in body and task.text in body
+    assert reverse("resolutions:my_tasks") in body and reverse("resolutions:register_home") in body
+    staff = client_for(cast.staff_user).get(reverse("members:home")).content.decode()
+    assert 'data-testid="my-tasks-panel"' not in staff and 'data-testid="nav-my-tasks"' not in staff
