@@ -1,17 +1,25 @@
+"""seed_demo --scale: the tree, members and three years of meetings, seeded once for the module
+(each test runs in a savepoint of that transaction)."""
+
 import io
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.db.models import Count
+from django.test import override_settings
 from django.utils import timezone
 
 from cells.models import PATH_STEP, PartyUnit, Term
 from cells.seed import TERM_START
 from cells.seed_scale import HISTORY_REASON
 from cells.text import fold
+from meetings import services, summaries
+from meetings.models import Attendance, Guest, Meeting, Vote
+from meetings.seed_scale import ATTENDANCE_HISTORY, MONTHS
 from members.access import Action, Role, roles_of, units_for
-from members.models import Member, Membership, Position, StatusPeriod, Transfer, User, add_months
+from members.models import DuesPayment, Member, Membership, Position, StatusPeriod, Transfer, User, add_months
 from members.seed import DEMO_PASSWORD, DEMO_USERNAMES
 
 SCALE = 20
@@ -24,9 +32,25 @@ def seed(*args) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def scale_seed(django_db_setup, django_db_blocker):
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py, for the logins made here
+    with override_settings(PASSWORD_HASHERS=fast), django_db_blocker.unblock(), transaction.atomic():
+        yield seed("--scale", str(SCALE))
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def scaled(db):
-    return seed("--scale", str(SCALE))
+def scaled(scale_seed, db):
+    return scale_seed
+
+
+def test_scale_below_the_minimum_is_refused(db):
+    # First in the module, before the module's seed: nothing is written.
+    units = PartyUnit.objects.count()
+    with pytest.raises(CommandError):
+        seed("--scale", "3")
+    assert PartyUnit.objects.count() == units
 
 
 def test_scale_builds_n_cells_of_every_type_with_about_25_members_each(scaled):
@@ -156,7 +180,69 @@ def test_scale_needs_an_empty_database_unless_if_empty(scaled):
     assert (PartyUnit.objects.count(), Member.objects.count(), User.objects.count()) == counts
 
 
-def test_scale_below_the_minimum_is_refused(db):
-    with pytest.raises(CommandError):
-        seed("--scale", "3")
-    assert not PartyUnit.objects.exists()
+def test_scale_holds_three_years_of_meetings_with_the_whole_roll(scaled):
+    regular = Meeting.objects.filter(kind=Meeting.Kind.REGULAR, status=Meeting.Status.HELD)
+    assert SCALE * (MONTHS - 6) <= regular.count() <= SCALE * MONTHS
+    # Committee meetings where the cell has a committee of two or more on record (a secretary alone
+    # holds none): every month in most of those cells.
+    committee = Meeting.objects.filter(kind=Meeting.Kind.COMMITTEE)
+    assert committee.count() > SCALE * 12
+    assert not committee.annotate(n=Count("attendance")).filter(n__lt=2).exists()
+    assert Meeting.objects.filter(kind=Meeting.Kind.THEMATIC).count() > SCALE * MONTHS // 8
+    assert Meeting.objects.filter(status=Meeting.Status.CANCELLED).exclude(cancel_reason="").exists()
+    held_or_cancelled = [Meeting.Status.HELD, Meeting.Status.CANCELLED]
+    assert not Meeting.objects.exclude(status__in=held_or_cancelled).exists()
+    # The in-memory roll is the service's, flags included, for regular and committee meetings alike.
+    flags = ("is_full", "is_exempted", "is_suspended", "is_attached_here", "is_attached_elsewhere")
+    held = Meeting.objects.filter(status=Meeting.Status.HELD).select_related("unit")
+    for meeting in held:
+        roll = services.roll_on(
+            meeting.unit, services.meeting_date(meeting), committee_only=meeting.kind == Meeting.Kind.COMMITTEE
+        )
+        rows = {row["member_id"]: row for row in Attendance.objects.filter(meeting=meeting).values()}
+        assert set(rows) == set(roll), meeting
+        assert all({f: rows[m][f] for f in flags} == roll[m] for m in roll), meeting
+        assert meeting.actual_end > meeting.actual_start
+        assert meeting.chair_id and meeting.minutes_secretary_id and meeting.chair_id != meeting.minutes_secretary_id
+    assert not Attendance.objects.filter(status="").exists()
+    assert not Attendance.objects.filter(meeting__status=Meeting.Status.CANCELLED).exists()
+
+
+def test_scale_counts_look_like_real_cells(scaled):
+    rows = Attendance.objects.filter(meeting__kind=Meeting.Kind.REGULAR)
+    present = rows.filter(status__in=Attendance.PRESENT_STATUSES).count()
+    expected = sum(services.counts_for(m).expected for m in Meeting.objects.filter(kind=Meeting.Kind.REGULAR))
+    assert 0.8 <= present / expected <= 0.97
+    assert rows.filter(status=Attendance.Status.ABSENT_UNEXCUSED).exists()
+    assert rows.filter(status=Attendance.Status.ABSENT_EXCUSED).exclude(reason="").exists()
+    assert rows.filter(status=Attendance.Status.ONLINE).exists()
+    # One vote per regular meeting held, against its voting base, passed.
+    regular = Meeting.objects.filter(kind=Meeting.Kind.REGULAR, status=Meeting.Status.HELD)
+    assert Vote.objects.count() == regular.count()
+    for vote in Vote.objects.select_related("meeting")[:200]:
+        assert vote.voting_base == services.counts_for(vote.meeting).voting_base and vote.passed, vote
+    assert Guest.objects.filter(is_higher_delegate=True).exists()
+    # Dues for nearly every member-month, most of them on the day of the meeting.
+    assert DuesPayment.objects.count() > Member.objects.count() * (MONTHS - 6)
+    meetings = list(regular.order_by("pk")[:100])
+    paid = [
+        DuesPayment.objects.filter(year=m.period_year, month=m.period_month, paid_on=services.meeting_date(m)).count()
+        for m in meetings
+    ]
+    present = [m.attendance.filter(status__in=Attendance.PRESENT_STATUSES).count() for m in meetings]
+    assert sum(paid) > 0.9 * sum(present)
+
+
+def test_scale_meetings_rows_have_their_history_and_the_summaries_are_built(scaled):
+    models = (Meeting, Vote, Guest, DuesPayment) + ((Attendance,) if ATTENDANCE_HISTORY else ())
+    for model in models:
+        created = model.history.filter(history_type="+", history_change_reason=HISTORY_REASON)
+        assert created.count() == model.objects.count() > 0, model
+    # Ids were assigned by the step: the next row the app writes gets a fresh one.
+    meeting = Meeting.objects.filter(status=Meeting.Status.HELD).first()
+    vote = services.vote_record(
+        meeting=meeting, subject="Kết luận bổ sung", votes_for=1, by=User.objects.get(username="admin")
+    )
+    assert vote.pk > max(Vote.objects.exclude(pk=vote.pk).values_list("pk", flat=True))
+    assert summaries.MeetingCount.objects.count() == Meeting.objects.count()
+    assert "dashboard summaries" in scaled and "meetings_attendance" in scaled and "Meetings: " in scaled
