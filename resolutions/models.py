@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from cells.models import PartyUnit, Term
@@ -203,7 +204,7 @@ class Response(models.Model):
     """The committee's answer to one comment (tiếp thu, giải trình)."""
 
     class Decision(models.TextChoices):
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("comment response", "Accepted")
         PARTLY = "partly", _("Partly accepted")
         NOT_ACCEPTED = "not_accepted", _("Not accepted")
 
@@ -235,7 +236,7 @@ class ConsultationVote(models.Model):
     """A full member's written vote; may be changed until the vote deadline (history keeps each)."""
 
     class Choice(models.TextChoices):
-        FOR = "for", _("For")
+        FOR = "for", pgettext_lazy("vote", "For")
         AGAINST = "against", _("Against")
         OTHER = "other", _("Other opinion")
 
