@@ -129,7 +129,7 @@ class OpenCommentsForm(DeadlineForm):
 
 
 class CommentForm(forms.Form):
-    section_key = forms.ChoiceField(label=_("On"), required=False)
+    section_key = forms.ChoiceField(label=_("Comment on"), required=False)
     text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
 
     def __init__(self, *args, sections=(), **kwargs):
