@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import PartyUnit, UnitSetting
-from cells.tree_settings import DEFAULTS
+from cells.tree_settings import DEFAULTS, settings_for
 from members.models import DuesPayment, Member, Membership, Position, TemporaryAttachment, add_months
 from members.notifications.models import Notification
 from members.notifications.planning import cancel, committee_user_ids, plan
@@ -166,20 +166,22 @@ def _meeting_context(meeting: Meeting) -> dict:
     }
 
 
-def roll_user_ids(meeting: Meeting, works_away_only: bool = False) -> set[int]:
-    """Logins of the members invited: the cell's roll on the meeting date and members temporarily
-    attached to it (a committee meeting: the cell committee)."""
+def roll_users(meeting: Meeting) -> dict[int, bool]:
+    """Logins of the members invited, with whether each works away: the cell's roll on the meeting
+    date and members temporarily attached to it (a committee meeting: the cell committee)."""
     day = timezone.localdate(meeting.scheduled_start)
     if meeting.kind == Meeting.Kind.COMMITTEE:
-        return committee_user_ids([meeting.unit_id], day).get(meeting.unit_id, set())
+        return dict.fromkeys(committee_user_ids([meeting.unit_id], day).get(meeting.unit_id, set()), False)
     on_roll = Q(member__admitted_on__lte=day) & (Q(member__ended_on__isnull=True) | Q(member__ended_on__gt=day))
-    if works_away_only:
-        on_roll &= Q(member__works_away=True)
-    ids = set()
+    users: dict[int, bool] = {}
     for model in (Membership, TemporaryAttachment):
         rows = model.objects.filter(Membership.active_on(day), on_roll, cell=meeting.unit, member__user__isnull=False)
-        ids |= set(rows.values_list("member__user_id", flat=True))
-    return ids
+        users.update(rows.values_list("member__user_id", "member__works_away"))
+    return users
+
+
+def roll_user_ids(meeting: Meeting) -> set[int]:
+    return set(roll_users(meeting))
 
 
 def _already(kind: str, model, ids: Iterable[int]) -> set[tuple[int, str]]:
@@ -201,26 +203,14 @@ def _month_end(year: int, month: int) -> datetime.date:
 # --- Planned by services (inside their transaction) ---------------------------------------------
 
 
-def _plan_reminders(meeting: Meeting, now: datetime.datetime) -> None:
-    settings = {
-        k: TreeSettings(k).for_unit(meeting.unit)
-        for k in ("reminder_days_before_meeting", "reminder_hours_before_meeting", "materials_lead_days")
-    }
+def _plan_reminders(meeting: Meeting, now: datetime.datetime, invited: dict[int, bool] | None = None) -> None:
+    settings = settings_for(meeting.unit)
     context, url = _meeting_context(meeting), _meeting_url(meeting)
-    invited = roll_user_ids(meeting)
-    leads = [
-        (
-            f"{settings['reminder_days_before_meeting']}d",
-            datetime.timedelta(days=settings["reminder_days_before_meeting"]),
-        ),
-        (
-            f"{settings['reminder_hours_before_meeting']}h",
-            datetime.timedelta(hours=settings["reminder_hours_before_meeting"]),
-        ),
-    ]
-    for label, lead in leads:
+    invited = roll_users(meeting) if invited is None else invited
+    days, hours = settings["reminder_days_before_meeting"], settings["reminder_hours_before_meeting"]
+    for label, lead in ((f"{days}d", datetime.timedelta(days=days)), (f"{hours}h", datetime.timedelta(hours=hours))):
         due = meeting.scheduled_start - lead
-        if lead and due > now:
+        if lead and due > now:  # a lead of 0 switches that reminder off
             plan(
                 kind=REMINDER,
                 obj=meeting,
@@ -236,7 +226,7 @@ def _plan_reminders(meeting: Meeting, now: datetime.datetime) -> None:
         plan(
             kind=MATERIALS,
             obj=meeting,
-            recipient_ids=roll_user_ids(meeting, works_away_only=True),
+            recipient_ids=[pk for pk, works_away in invited.items() if works_away],
             occurrence=f"r{meeting.revision}",
             due_at=due,
             context=context,
@@ -249,17 +239,18 @@ def meeting_scheduled(meeting: Meeting) -> None:
     if meeting.status != Meeting.Status.SCHEDULED:
         return  # a draft tells nobody yet
     now = timezone.now()
+    invited = roll_users(meeting)
     plan(
         kind=SCHEDULED,
         obj=meeting,
-        recipient_ids=roll_user_ids(meeting),
+        recipient_ids=invited,
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
         url=_meeting_url(meeting),
         calendar="REQUEST",
     )
-    _plan_reminders(meeting, now)
+    _plan_reminders(meeting, now, invited)
 
 
 def meeting_moved(meeting: Meeting) -> None:
@@ -269,17 +260,18 @@ def meeting_moved(meeting: Meeting) -> None:
     if meeting.status != Meeting.Status.SCHEDULED:
         return
     now = timezone.now()
+    invited = roll_users(meeting)
     plan(
         kind=MOVED,
         obj=meeting,
-        recipient_ids=roll_user_ids(meeting),
+        recipient_ids=invited,
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
         url=_meeting_url(meeting),
         calendar="REQUEST",
     )
-    _plan_reminders(meeting, now)
+    _plan_reminders(meeting, now, invited)
 
 
 def meeting_cancelled(meeting: Meeting, was_scheduled: bool = True) -> None:

@@ -187,6 +187,13 @@ def release_expired_claims(now: datetime.datetime) -> int:
     )
 
 
+# What sending reads of a claimed row and its recipient (not their whole records).
+SEND_FIELDS = (
+    *("uid", "kind", "content_type_id", "object_id", "occurrence", "calendar", "subject", "body", "url"),
+    *("attempts", "claim", "state", "recipient__email", "recipient__member__email"),
+)
+
+
 def claim(now: datetime.datetime, batch_size: int = BATCH_SIZE) -> tuple[uuid.UUID, list[Notification]]:
     token = uuid.uuid4()
     with transaction.atomic():
@@ -202,8 +209,10 @@ def claim(now: datetime.datetime, batch_size: int = BATCH_SIZE) -> tuple[uuid.UU
         Notification.objects.filter(pk__in=ids, state=Notification.State.PENDING).update(
             state=Notification.State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
         )
-    rows = Notification.objects.filter(claim=token, state=Notification.State.SENDING).select_related(
-        "recipient", "recipient__member"
+    rows = (
+        Notification.objects.filter(claim=token, state=Notification.State.SENDING)
+        .select_related("recipient", "recipient__member")
+        .only(*SEND_FIELDS)
     )
     return token, list(rows.order_by("kind", "content_type_id", "object_id", "occurrence", "calendar", "pk"))
 
