@@ -35,7 +35,7 @@ from ..services import tasks as services
 
 PAGE_SIZE = 20
 STATES = [
-    ("open", gettext_lazy("Open")),
+    ("open", gettext_lazy("Still open")),
     ("overdue", gettext_lazy("Overdue")),
     ("done", gettext_lazy("Done")),
     ("all", gettext_lazy("All")),
