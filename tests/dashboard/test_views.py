@@ -141,3 +141,25 @@ def test_members_at_risk_page_is_paginated_and_scoped(client_for, with_meetings)
     page = client_for(with_meetings.ward_user).get(url("at_risk", with_meetings.ward), {"year": 2026})
     assert page.status_code == 200
     assert client_for(with_meetings.secretary_user).get(url("at_risk", with_meetings.ward)).status_code == 404
+
+
+def test_cell_and_member_pages_keep_their_query_count_as_the_cell_grows(client_for, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(cast.ward_user)
+
+    def queries(path, params):
+        client.get(path, params)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path, params).status_code == 200
+        return len(ctx.captured_queries)
+
+    hold(cast.cell_a, at(2026, 1, 8), cast.secretary_user)
+    small = (queries(url("unit", cast.cell_a), YEAR), queries(url("member", cast.member), {"year": 2026}))
+    for i in range(10):
+        MemberFactory(full_name=f"Đảng viên {i}", cell=cast.cell_a)
+    for month in (2, 3, 4):
+        hold(cast.cell_a, at(2026, month, 8), cast.secretary_user)
+    large = (queries(url("unit", cast.cell_a), YEAR), queries(url("member", cast.member), {"year": 2026}))
+    assert small == large
