@@ -43,6 +43,19 @@ from ..services import voting
 PAGE_SIZE = 20
 READ_METHODS = ("GET", "HEAD")
 DRAFTING_UNITS = (PartyUnit.Kind.CELL, PartyUnit.Kind.GRASSROOTS_COMMITTEE)
+# The usual outline of a cell's monthly resolution (document text, so Vietnamese like the PDFs);
+# its anchors are the keys the tasks section and comments keep across versions.
+SKELETON = """Căn cứ Điều lệ Đảng Cộng sản Việt Nam và kết quả sinh hoạt chi bộ, Chi bộ quyết nghị:
+
+## I. Đánh giá tình hình thực hiện nhiệm vụ {#danh-gia}
+
+
+## II. Nhiệm vụ và giải pháp {#nhiem-vu}
+1.
+
+## III. Tổ chức thực hiện {#to-chuc-thuc-hien}
+
+"""
 
 
 def _unit_for_drafts(user, unit_uid) -> PartyUnit:
@@ -134,7 +147,7 @@ def draft_create(request, unit_uid):
     unit = _unit_for_drafts(request.user, unit_uid)
     if not can(request.user, Action.MANAGE_RESOLUTIONS, unit):
         raise PermissionDenied
-    form = DraftForm(request.POST or None, unit=unit)
+    form = DraftForm(request.POST or None, unit=unit, initial={"body": SKELETON})
     if request.method == "POST" and form.is_valid():
         draft = apply_service(
             form,
