@@ -22,6 +22,7 @@ urlpatterns = [
     path("drafts/<uuid:uid>/vote/", drafts.vote_cast, name="vote"),
     path("drafts/<uuid:uid>/voting/close/", drafts.voting_close, name="voting_close"),
     path("drafts/<uuid:uid>/meeting-vote/", drafts.meeting_vote_link, name="meeting_vote"),
+    path("drafts/<uuid:uid>/history/", drafts.draft_history, name="draft_history"),
     path("comments/<uuid:uid>/edit/", comments.comment_edit, name="comment_edit"),
     path("comments/<uuid:uid>/withdraw/", comments.comment_withdraw, name="comment_withdraw"),
     path("comments/<uuid:uid>/response/", comments.response_save, name="response"),

@@ -378,6 +378,7 @@ def draft_detail(request, uid):
         "may_comment": may_comment,
         "comment_form": form,
         "can_manage": manage,
+        "can_audit": can(request.user, Action.VIEW_AUDIT, draft.unit),
         "resolution": resolution,
         "meeting_vote_form": MeetingVoteForm(draft=draft)
         if manage
@@ -544,3 +545,51 @@ def version_detail(request, uid, number):
     return render(
         request, "resolutions/drafts/version_detail.html", {"draft": draft, "version": version, "sections": sections}
     )
+
+
+# --- History ----------------------------------------------------------------------------------------
+
+
+def _history_sources(draft: Draft) -> list:
+    from members.audit import HistorySource
+    from members.models import Member
+
+    from ..models import Comment, ConsultationVote, Resolution, Response
+
+    comment_ids = Comment.objects.filter(draft=draft).values("pk")
+    return [
+        HistorySource(Draft.history.filter(id=draft.pk), lambda row, names: str(_("The draft itself"))),
+        HistorySource(
+            DraftVersion.history.filter(draft_id=draft.pk),
+            lambda row, names: _("Version %(n)s") % {"n": row.number},
+        ),
+        HistorySource(
+            Comment.history.filter(draft_id=draft.pk),
+            lambda row, names: _("Comment by %(name)s") % {"name": names.of(Member, row.author_id)},
+        ),
+        HistorySource(
+            Response.history.filter(comment_id__in=comment_ids),
+            lambda row, names: _("Response: %(decision)s") % {"decision": row.get_decision_display()},
+        ),
+        HistorySource(
+            ConsultationVote.history.filter(draft_id=draft.pk),
+            lambda row, names: _("Written vote of %(name)s") % {"name": names.of(Member, row.member_id)},
+        ),
+        HistorySource(
+            Resolution.history.filter(draft_id=draft.pk),
+            lambda row, names: _("Issued as %(label)s") % {"label": row.number_label},
+        ),
+    ]
+
+
+@login_required
+def draft_history(request, uid):
+    from members.audit import history_page
+
+    draft = get_draft_for_user(request.user, uid)
+    if not can(request.user, Action.VIEW_AUDIT, draft.unit):
+        raise PermissionDenied
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    page, entries = history_page(_history_sources(draft), request.GET.get("page"))
+    return render(request, "resolutions/drafts/history.html", {"draft": draft, "page": page, "entries": entries})

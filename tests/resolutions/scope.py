@@ -48,6 +48,7 @@ def resolution_objects(cast) -> dict:
         "resolutions:vote": d,
         "resolutions:voting_close": d,
         "resolutions:meeting_vote": d,
+        "resolutions:draft_history": d,
         "resolutions:issue": d,
         "resolutions:comment_edit": c,
         "resolutions:comment_withdraw": c,

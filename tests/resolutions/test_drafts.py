@@ -118,3 +118,15 @@ def test_drafts_comments_responses_votes_and_issues_are_in_the_audit_history(cas
     assert statuses[0] == "draft" and "open" in statuses and "voting" in statuses and statuses[-1] == "issued"
     assert Response.history.count() == 1 and ConsultationVote.history.count() == 2
     assert Resolution.history.get().history_type == "+"
+
+
+@pytest.mark.django_db
+def test_the_history_page_lists_the_draft_its_comments_and_responses(cast, client_for, open_draft):
+    comment = drafts.comment_add(draft=open_draft, member=cast.member, text_="Ý kiến", by=cast.member_user)
+    drafts.response_save(comment=comment, decision="accepted", explanation="", by=cast.secretary_user)
+    url = reverse("resolutions:draft_history", args=[open_draft.uid])
+    assert client_for(cast.member_user).get(url).status_code == 403
+    page = client_for(cast.secretary_user).get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count('data-testid="history-entry"') >= 4  # draft ×2, version, comment, response
+    assert "Lê Văn Đức" in page.content.decode()
