@@ -354,6 +354,12 @@ def seed(stdout: TextIO, rng: random.Random) -> None:
             )
             comment_meta.append(m["by"])
     bulk_create_with_history(comments, Comment, default_user=admin, default_change_reason=REASON)
+    # created_at is auto_now_add: date the comments inside their draft's comment period afterwards.
+    opened_at = {draft.pk: m["opened"] for draft, m in zip(drafts, meta, strict=True)}
+    for comment in comments:
+        when = opened_at[comment.draft_id] + datetime.timedelta(hours=rng.randint(2, 150))
+        comment.created_at = comment.updated_at = when
+    Comment.objects.bulk_update(comments, ["created_at", "updated_at"], batch_size=500)
     responses = []
     for comment, by in zip(comments, comment_meta, strict=True):
         decision = rng.choice(
@@ -448,6 +454,17 @@ def seed(stdout: TextIO, rng: random.Random) -> None:
                 )
             )
     bulk_create_with_history(notes, TaskProgressNote, default_user=admin, default_change_reason=REASON)
+    # `at` is auto_now_add: date each report between the issue and the due date (or today).
+    per_task: dict[int, list[TaskProgressNote]] = defaultdict(list)
+    for note in notes:
+        per_task[note.task_id].append(note)
+    for task_notes in per_task.values():
+        task = task_notes[0].task
+        span = max((min(task.completed_on or task.due_on, today) - task.resolution.issued_on).days, 1)
+        for i, note in enumerate(task_notes, start=1):  # in order, the last one nearest the end
+            day = min(task.resolution.issued_on + datetime.timedelta(days=span * i // len(task_notes)), today)
+            note.at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(rng.randint(7, 20))))
+    TaskProgressNote.objects.bulk_update(notes, ["at"], batch_size=500)
     bulk_create_with_history(review_rows, TaskReview, default_user=admin, default_change_reason=REASON)
 
     # The demo cell's latest resolutions get their stored PDF, as issuing stores it.
