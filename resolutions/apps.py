@@ -18,3 +18,7 @@ class ResolutionsConfig(AppConfig):
         from .views.tasks import home_panel
 
         register_home_panel(home_panel)
+
+        from .panels import awaiting_comment_panel
+
+        register_home_panel(awaiting_comment_panel)

@@ -214,3 +214,12 @@ def test_after_the_deadline_the_page_says_so_and_offers_no_form(cast, client_for
         page = client_for(cast.member_user).get(reverse("resolutions:draft", args=[open_draft.uid]))
     assert 'id="comment-form"' not in page.content.decode()
     assert 'data-testid="deadline"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_shows_drafts_awaiting_my_comment(cast, client_for, open_draft):
+    page = client_for(cast.member_user).get(reverse("members:home")).content.decode()
+    assert 'data-testid="awaiting-comment-panel"' in page and open_draft.title in page
+    add(open_draft, cast.member, cast.member_user)
+    page = client_for(cast.member_user).get(reverse("members:home")).content.decode()
+    assert 'data-testid="awaiting-comment-panel"' not in page
