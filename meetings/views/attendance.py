@@ -38,10 +38,12 @@ from ..discipline import discipline_count
 from ..forms.attendance import DEFAULT_DUES_AMOUNT, AttendanceRowForm, DuesDefaultForm, DuesRowForm, GuestForm
 from ..models import Attendance, Meeting
 
-# Rows are cached under the meeting's updated_at, which every service write moves; the timeout
+# The page is cached under the meeting's updated_at, which every service write moves; the timeout
 # only bounds what no write announces (a member renamed in the meantime).
 ROWS_CACHE_SECONDS = 600
 SETTINGS_CACHE_SECONDS = 60
+# The page's forms, whose csrf token is rendered outside the cached fragment (form="<id>").
+CSRF_FORMS = ("attendance-form", "guest-form", "sync-form", "open-form")
 NOT_STARTED = (Meeting.Status.DRAFT, Meeting.Status.SCHEDULED)
 WRITABLE = (Meeting.Status.IN_PROGRESS, Meeting.Status.HELD)
 
@@ -142,14 +144,16 @@ def _page_context(request, meeting: Meeting) -> dict:
         # Read only when a cached fragment is rendered anew.
         "guests": meeting.guests.all(),
         "guest_form": GuestForm(),
-        # Everything a cached fragment depends on besides the meeting's last change.
-        "cache_vary": "{}{}-{}-{}".format(
+        # Everything the cached page depends on besides the meeting's last change, status and unit.
+        "cache_vary": "{}{}{}-{}-{}".format(
+            int(manager),
             int(can_write),
             int(can_edit_guests),
             tree_settings["attendance_warning_percent"],
             int(bool(tree_settings["approved_absence_reduces_voting_base"])),
         ),
         "rows_cache_seconds": 0 if roll.live else ROWS_CACHE_SECONDS,
+        "csrf_forms": CSRF_FORMS,
     }
 
 
@@ -436,7 +440,7 @@ def qr_code(request, uid):
 def check_in(request, uid):
     meeting = get_meeting_for_user(request.user, uid)
     token = request.POST.get("t") or request.GET.get("t", "")
-    member = Member.objects.filter(user=request.user).first()
+    member = getattr(request.user, "member", None)  # read with the user's grants, no query of its own
     row = meeting.attendance.filter(member=member).first() if member else None
     refusal, status, done = None, 200, False
     try:
