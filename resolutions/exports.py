@@ -138,6 +138,41 @@ def _text_context(resolution: Resolution, base_header: dict, place: str) -> dict
     }
 
 
+def _render_texts(texts: list[dict]) -> list[bytes]:
+    """The texts in one WeasyPrint pass (one layout, fonts loaded once: ~3x faster than a render
+    each), split back into one PDF per resolution by the page each text starts on."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from pypdf import PdfReader, PdfWriter
+
+    from meetings.pdf import FONTS_URL, _get_renderer, _render_lock
+
+    html_class, font_config, url_fetcher = _get_renderer()
+    with translation.override("vi"):
+        html = render_to_string("resolutions/register/texts.html", {"fonts_url": FONTS_URL, "texts": texts})
+    with _render_lock:
+        document = html_class(string=html, base_url=FONTS_URL + "/", url_fetcher=url_fetcher).render(
+            font_config=font_config
+        )
+        starts = {}
+        for number, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                if anchor.startswith("text-"):
+                    starts.setdefault(anchor, number)
+        data = document.write_pdf()
+    reader = PdfReader(io.BytesIO(data))
+    bounds = [starts[f"text-{t['resolution'].uid}"] for t in texts] + [len(reader.pages)]
+    parts = []
+    for first, last in zip(bounds, bounds[1:], strict=False):
+        writer = PdfWriter()
+        for page in reader.pages[first:last]:
+            writer.add_page(page)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        parts.append(buffer.getvalue())
+    return parts
+
+
 def render_register_book(
     unit: PartyUnit,
     rows: list[Resolution],
@@ -145,26 +180,28 @@ def render_register_book(
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """Cover and register, then each resolution's text: its archived PDF as issued (the same bytes
-    as its download), or rendered now in the same format when none is stored (demo data)."""
+    as its download), or printed now in the same format when none is stored (demo data)."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    writer.append(
-        PdfReader(io.BytesIO(render_document("resolutions/register/book.html", book_context(unit, rows, filters))))
-    )
-    base_header = header_for(unit, timezone.localdate())
-    place = place_name(unit)
-    for i, resolution in enumerate(rows, start=1):
-        data = None
+    front = render_document("resolutions/register/book.html", book_context(unit, rows, filters))
+    writer.append(PdfReader(io.BytesIO(front)))
+    stored: dict[int, bytes] = {}
+    for resolution in rows:
         if resolution.pdf:
             try:
-                with resolution.pdf.open("rb") as stored:
-                    data = stored.read()
+                with resolution.pdf.open("rb") as file:
+                    stored[resolution.pk] = file.read()
             except OSError:
-                data = None  # a file lost from storage: print it anew rather than fail the book
-        if data is None:
-            data = render_document("resolutions/pdf/resolution.html", _text_context(resolution, base_header, place))
-        writer.append(PdfReader(io.BytesIO(data)), outline_item=resolution.number_label)
+                pass  # a file lost from storage: print it anew rather than fail the book
+    missing = [r for r in rows if r.pk not in stored]
+    if missing:
+        base_header = header_for(unit, timezone.localdate())
+        place = place_name(unit)
+        printed = _render_texts([_text_context(r, base_header, place) for r in missing])
+        stored.update(zip((r.pk for r in missing), printed, strict=True))
+    for i, resolution in enumerate(rows, start=1):
+        writer.append(PdfReader(io.BytesIO(stored[resolution.pk])), outline_item=resolution.number_label)
         if progress:
             progress(i, len(rows))
     writer.add_metadata({"/Title": f"Sổ nghị quyết — {unit.name}"})

@@ -60,7 +60,7 @@ def test_tasks_from_resolution_in_order_with_history(cast, issued):
     ]
     assert list(tasks[0].assignees.all()) == [cast.member]
     assert Task.history.filter(id=tasks[0].pk).count() >= 1
-    with pytest.raises(ValidationError, match="already been created"):
+    with pytest.raises(ValidationError, match="đã được tạo"):
         services.tasks_from_resolution(resolution=issued, items=items, by=cast.secretary_user)
 
 
@@ -82,7 +82,7 @@ def test_task_needs_an_assignee_on_the_roll(cast):
 def test_only_assignees_report_progress_and_reporting_starts_the_task(cast):
     task = services.task_create(unit=cast.cell_a, text_="Việc", assignees=[cast.member], by=cast.secretary_user)
     other = MemberFactory(full_name="Ngô Thị Lan", cell=cast.cell_a)
-    with pytest.raises(ValidationError, match="Only the members"):
+    with pytest.raises(ValidationError, match="Chỉ đảng viên được giao"):
         services.task_progress_add(task=task, author=other, text_="Tôi làm", by=cast.secretary_user)
     with pytest.raises(ValidationError) as exc:
         services.task_progress_add(task=task, author=cast.member, text_=" ", by=cast.member_user)
@@ -146,7 +146,7 @@ def test_review_once_per_task_and_meeting_and_not_after_closing(cast, issued):
     assert TaskReview.history.filter(task_id=task.pk).count() == 2
     meeting.status = Meeting.Status.CLOSED
     meeting.save()
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(ValidationError, match="đã khóa"):
         services.task_review_record(task=task, meeting=meeting, assessment="Muộn", by=cast.secretary_user)
     other = Meeting.objects.create(
         unit=cast.cell_b,
@@ -156,7 +156,7 @@ def test_review_once_per_task_and_meeting_and_not_after_closing(cast, issued):
         scheduled_start=timezone.now(),
         place="X",
     )
-    with pytest.raises(ValidationError, match="this cell"):
+    with pytest.raises(ValidationError, match="của chi bộ này"):
         services.task_review_record(task=task, meeting=other, assessment="Sai", by=cast.secretary_user)
 
 
