@@ -24,10 +24,10 @@ class KindFilter(admin.SimpleListFilter):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["subject", "recipient", "kind", "channel", "state", "due_at", "attempts", "sent_at", "read_at"]
     list_filter = ["state", KindFilter, "channel", "due_at"]
-    search_fields = ["subject", "recipient__username", "recipient__email", "occurrence", "last_error", "kind"]
-    list_select_related = ["recipient"]
+    search_fields = ["message__subject", "recipient__username", "recipient__email", "occurrence", "last_error", "kind"]
+    list_select_related = ["recipient", "message"]
     date_hierarchy = "due_at"
-    readonly_fields = [f.name for f in Notification._meta.fields if f.name not in ("id",)]
+    readonly_fields = [f.name for f in Notification._meta.fields if f.name != "id"] + ["subject", "body"]
     actions = ["retry"]
 
     def has_add_permission(self, request):

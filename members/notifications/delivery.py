@@ -189,8 +189,8 @@ def release_expired_claims(now: datetime.datetime) -> int:
 
 # What sending reads of a claimed row and its recipient (not their whole records).
 SEND_FIELDS = (
-    *("uid", "kind", "content_type_id", "object_id", "occurrence", "calendar", "subject", "body", "url"),
-    *("attempts", "claim", "state", "recipient__email", "recipient__member__email"),
+    *("uid", "kind", "content_type_id", "object_id", "occurrence", "attempts", "claim", "state"),
+    *("recipient__email", "recipient__member__email", "message"),
 )
 
 
@@ -211,10 +211,10 @@ def claim(now: datetime.datetime, batch_size: int = BATCH_SIZE) -> tuple[uuid.UU
         )
     rows = (
         Notification.objects.filter(claim=token, state=Notification.State.SENDING)
-        .select_related("recipient", "recipient__member")
+        .select_related("recipient", "recipient__member", "message")
         .only(*SEND_FIELDS)
     )
-    return token, list(rows.order_by("kind", "content_type_id", "object_id", "occurrence", "calendar", "pk"))
+    return token, list(rows.order_by("message_id", "pk"))
 
 
 def _retry_or_fail(row: Notification, token: uuid.UUID, error: BaseException | str, now) -> str:
@@ -237,7 +237,7 @@ def _retry_or_fail(row: Notification, token: uuid.UUID, error: BaseException | s
 def send_batch(token: uuid.UUID, rows: list[Notification], now: datetime.datetime) -> SweepResult:
     result = SweepResult()
     sent_ids: list[int] = []
-    templates: dict[tuple, bytes] = {}
+    templates: dict[int, bytes] = {}
     connection = get_connection()
     try:
         connection.open()
@@ -256,7 +256,7 @@ def send_batch(token: uuid.UUID, rows: list[Notification], now: datetime.datetim
                 )
                 result.cancelled += 1
                 continue
-            key = (row.kind, row.content_type_id, row.object_id, row.occurrence, row.calendar)
+            key = row.message_id
             if key not in templates:
                 templates[key] = build_template(row)
             to = _plain_address(address)

@@ -16,6 +16,34 @@ from django.utils.translation import gettext_lazy as _
 from members.models import User
 
 
+class NotificationMessage(models.Model):
+    """The text of one kind for one occurrence of one object, rendered once and shared by every
+    recipient's rows (a reminder to a cell of 100 is one message and 200 rows)."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    occurrence = models.CharField(_("occurrence"), max_length=64)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # The calendar method for meetings (REQUEST / CANCEL), or empty.
+    calendar = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification message")
+        verbose_name_plural = _("notification messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "content_type", "object_id", "occurrence"], name="notification_message_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
 class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -48,11 +76,7 @@ class Notification(models.Model):
     claim = models.UUIDField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    subject = models.CharField(_("subject"), max_length=300)
-    body = models.TextField(_("text"))
-    url = models.CharField(_("link"), max_length=300, blank=True)
-    # The calendar method for meetings (REQUEST / CANCEL), or empty.
-    calendar = models.CharField(max_length=8, blank=True)
+    message = models.ForeignKey(NotificationMessage, on_delete=models.CASCADE, related_name="notifications")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +96,12 @@ class Notification(models.Model):
             # The inbox and its unread badge.
             models.Index(fields=["recipient", "channel", "state", "read_at"], name="notification_inbox"),
         ]
+
+    # The shared text, read through the row (select_related("message") where many are read).
+    subject = property(lambda self: self.message.subject)
+    body = property(lambda self: self.message.body)
+    url = property(lambda self: self.message.url)
+    calendar = property(lambda self: self.message.calendar)
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id} ({self.channel}, {self.occurrence}): {self.state}"

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from members.models import Position, User
 
-from .models import Notification, NotificationPreference
+from .models import Notification, NotificationMessage, NotificationPreference
 from .registry import get_kind
 
 logger = logging.getLogger(__name__)
@@ -66,17 +66,11 @@ def plan(
             ~Q(email="") | (Q(member__isnull=False) & ~Q(member__email=""))
         )
         email_ids = {pk for pk in with_address.values_list("pk", flat=True) if prefs.get(pk, spec.email_default)}
-    common = {
-        "kind": kind,
-        "content_type": content_type,
-        "object_id": obj.pk,
-        "occurrence": occurrence,
-        "due_at": due_at,
-        "subject": subject,
-        "body": body,
-        "url": url,
-        "calendar": calendar,
-    }
+    key = {"kind": kind, "content_type": content_type, "object_id": obj.pk, "occurrence": occurrence}
+    message, _created = NotificationMessage.objects.get_or_create(
+        **key, defaults={"subject": subject, "body": body, "url": url, "calendar": calendar}
+    )
+    common = {**key, "due_at": due_at, "message": message}
     rows = []
     for pk in ids:
         if Notification.Channel.INBOX in channels:

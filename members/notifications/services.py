@@ -13,9 +13,11 @@ from .registry import KINDS
 
 def inbox_for(user: User):
     """The one door to the inbox: a person's delivered inbox rows, newest first."""
-    return Notification.objects.filter(
-        recipient=user, channel=Notification.Channel.INBOX, state=Notification.State.SENT
-    ).order_by("-sent_at", "-pk")
+    return (
+        Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX, state=Notification.State.SENT)
+        .select_related("message")
+        .order_by("-sent_at", "-pk")
+    )
 
 
 def unread_count(user: User) -> int:

@@ -70,23 +70,35 @@ def test_mark_one_and_all_read(schedule, cast, client_for):
 def test_inbox_pages_in_constant_queries(cast, client_for, django_assert_max_num_queries):
     from django.contrib.contenttypes.models import ContentType
 
+    from members.notifications.models import NotificationMessage
+
     ct = ContentType.objects.get_for_model(cast.cell_a)
-    Notification.objects.bulk_create(
-        Notification(
-            recipient=cast.member_user,
+    messages = NotificationMessage.objects.bulk_create(
+        NotificationMessage(
             kind="meetings.month_without_meeting",
             content_type=ct,
             object_id=cast.cell_a.pk,
-            channel="inbox",
             occurrence=f"2026-{i}",
-            due_at=NOW,
-            state="sent",
-            sent_at=NOW,
             subject=f"Thông báo {i}",
             body="Nội dung",
             url="/",
         )
         for i in range(45)
+    )
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=cast.member_user,
+            kind=m.kind,
+            content_type=ct,
+            object_id=cast.cell_a.pk,
+            channel="inbox",
+            occurrence=m.occurrence,
+            due_at=NOW,
+            state="sent",
+            sent_at=NOW,
+            message=m,
+        )
+        for m in messages
     )
     client = client_for(cast.member_user)
     with django_assert_max_num_queries(8):

@@ -40,13 +40,18 @@ def redis_worker(settings):
     redis.Redis.from_url(REDIS_URL).flushdb()  # a database of its own: nothing left from before
     saved = app.conf.broker_url, app.conf.broker_transport_options
     app.conf.broker_url, app.conf.broker_transport_options = REDIS_URL, {}
-    app._pool = None  # noqa: SLF001 - producers must connect to Redis, not the default broker
+    _forget_connections(app)  # producers must connect to Redis, not to a broker used before
     settings.CELERY_BROKER_URL = REDIS_URL
     settings.CHIBO_NOTIFICATIONS_KICK = True
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield app
     app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._pool = None  # noqa: SLF001
+    _forget_connections(app)
+
+
+def _forget_connections(app):
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_for(condition, seconds=20):
