@@ -22,3 +22,8 @@ class ResolutionsConfig(AppConfig):
         from .panels import awaiting_comment_panel
 
         register_home_panel(awaiting_comment_panel)
+
+        # Notification kinds and planners (members.notifications registry).
+        from . import notify
+
+        notify.register()
