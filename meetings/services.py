@@ -11,7 +11,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, ProtectedError, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -491,7 +491,12 @@ def vote_record(
 @transaction.atomic
 def vote_remove(*, vote: Vote, by: User) -> None:
     _writable(_lock(vote.meeting))
-    vote.delete()
+    try:
+        with transaction.atomic():
+            vote.delete()
+    except ProtectedError:
+        # A higher app's record rests on this vote (a draft resolution it decided).
+        raise ValidationError(_("This vote has decided a draft resolution and can no longer be removed.")) from None
     _touch(vote.meeting)
 
 

@@ -241,3 +241,15 @@ def test_an_unknown_id_unit_is_missing_not_unknown(cast, client_for, written):
         client_for(cast.member_user).get(reverse("resolutions:unit_drafts", args=[UnitFactory().uid])).status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+def test_a_vote_that_decided_a_draft_cannot_be_removed_from_the_minutes(cast, make_draft, meeting_of_four):
+    vote = meeting_services.vote_record(meeting=meeting_of_four, subject="NQ", votes_for=3, by=cast.secretary_user)
+    draft = drafts.comments_close(
+        draft=drafts.comments_open(draft=make_draft(), deadline=soon(), by=cast.secretary_user), by=cast.secretary_user
+    )
+    voting.meeting_vote_link(draft=draft, vote=vote, by=cast.secretary_user)
+    with pytest.raises(ValidationError):
+        meeting_services.vote_remove(vote=vote, by=cast.secretary_user)
+    assert meeting_of_four.votes.filter(pk=vote.pk).exists()
