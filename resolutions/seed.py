@@ -20,6 +20,7 @@ import hashlib
 import random
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from typing import TextIO
 
 from django.core.files.base import ContentFile
@@ -30,7 +31,7 @@ from cells.models import PartyUnit, Term
 from cells.seed import FIRST_RESIDENTIAL_CELL
 from cells.text import fold
 from meetings.models import Attendance, Meeting, Vote
-from meetings.pdf import place_name
+from meetings.pdf import header_for, place_name
 from members.models import Member, Position, User
 
 from . import text
@@ -109,6 +110,20 @@ def _body(rng: random.Random, month: int, year: int, tasks: list[str]) -> str:
         "Chi ủy phân công đảng viên phụ trách từng nhiệm vụ; các đồng chí được phân công báo cáo tiến độ "
         "tại kỳ sinh hoạt chi bộ tháng sau.\n"
     )
+
+
+@contextmanager
+def _dated(model, *names):
+    """Let bulk_create keep the dates set here: auto_now(_add) would stamp every row with today."""
+    fields = [model._meta.get_field(name) for name in names]
+    saved = [(f.auto_now, f.auto_now_add) for f in fields]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
 def _add_days(moment: datetime.datetime, days: int) -> datetime.datetime:
@@ -353,13 +368,13 @@ def seed(stdout: TextIO, rng: random.Random) -> None:
                 )
             )
             comment_meta.append(m["by"])
-    bulk_create_with_history(comments, Comment, default_user=admin, default_change_reason=REASON)
-    # created_at is auto_now_add: date the comments inside their draft's comment period afterwards.
+    # Dated inside their draft's comment period.
     opened_at = {draft.pk: m["opened"] for draft, m in zip(drafts, meta, strict=True)}
     for comment in comments:
         when = opened_at[comment.draft_id] + datetime.timedelta(hours=rng.randint(2, 150))
         comment.created_at = comment.updated_at = when
-    Comment.objects.bulk_update(comments, ["created_at", "updated_at"], batch_size=500)
+    with _dated(Comment, "created_at", "updated_at"):
+        bulk_create_with_history(comments, Comment, default_user=admin, default_change_reason=REASON)
     responses = []
     for comment, by in zip(comments, comment_meta, strict=True):
         decision = rng.choice(
@@ -453,29 +468,34 @@ def seed(stdout: TextIO, rng: random.Random) -> None:
                     reviewed_by=task.created_by,
                 )
             )
-    bulk_create_with_history(notes, TaskProgressNote, default_user=admin, default_change_reason=REASON)
-    # `at` is auto_now_add: date each report between the issue and the due date (or today).
+    # Each report dated between the issue and the due date (or today), in order.
     per_task: dict[int, list[TaskProgressNote]] = defaultdict(list)
     for note in notes:
-        per_task[note.task_id].append(note)
+        per_task[id(note.task)].append(note)
     for task_notes in per_task.values():
         task = task_notes[0].task
         span = max((min(task.completed_on or task.due_on, today) - task.resolution.issued_on).days, 1)
         for i, note in enumerate(task_notes, start=1):  # in order, the last one nearest the end
             day = min(task.resolution.issued_on + datetime.timedelta(days=span * i // len(task_notes)), today)
             note.at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(rng.randint(7, 20))))
-    TaskProgressNote.objects.bulk_update(notes, ["at"], batch_size=500)
+    with _dated(TaskProgressNote, "at"):
+        bulk_create_with_history(notes, TaskProgressNote, default_user=admin, default_change_reason=REASON)
     bulk_create_with_history(review_rows, TaskReview, default_user=admin, default_change_reason=REASON)
 
-    # The demo cell's latest resolutions get their stored PDF, as issuing stores it.
-    from .pdf import render_resolution_pdf
+    # The demo cell's latest resolutions get their stored PDF, as issuing stores it (printed in one
+    # pass by the register book's printer: one layout instead of one per document).
+    from .exports import _render_texts, _text_context
 
     demo = [r for r in resolutions if r.unit.name == FIRST_RESIDENTIAL_CELL][-PDF_LAST:]
-    for resolution in demo:
-        pdf = render_resolution_pdf(resolution)
-        resolution.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-        resolution.pdf.save(f"nghi-quyet-{resolution.uid}.pdf", ContentFile(pdf), save=False)
-        Resolution.objects.filter(pk=resolution.pk).update(pdf=resolution.pdf.name, pdf_sha256=resolution.pdf_sha256)
+    if demo:
+        header = header_for(demo[0].unit, today)
+        place = place_name(demo[0].unit)
+        for resolution, pdf in zip(demo, _render_texts([_text_context(r, header, place) for r in demo]), strict=True):
+            resolution.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+            resolution.pdf.save(f"nghi-quyet-{resolution.uid}.pdf", ContentFile(pdf), save=False)
+            Resolution.objects.filter(pk=resolution.pk).update(
+                pdf=resolution.pdf.name, pdf_sha256=resolution.pdf_sha256
+            )
 
     # Ahead: the next regular meeting's draft is open for comments (through the services).
     opened = 0
