@@ -24,6 +24,15 @@ still serves the requests of connections wrk has closed), and the CPU time the g
 and their PostgreSQL backends spend per request served (from /proc and gunicorn's access log) is
 printed too: its ratio is what the throughput ratio is on an idle machine, and it barely moves
 with the load around it.
+
+Measured 2026-11-23 (load average 9-11 from other work; medians of 3 rounds, 3 runs):
+    one-query view 90-98 req/s, 3.3-3.7 ms CPU/request; attendance page 14-15 req/s, 20.7-23.0 ms
+    CPU/request, 6 queries: ratio 14.5 / 16.0 / 16.2% (by CPU 16.0 / 14.5 / 16.8%); p95 at 50
+    connections 3.5-3.7 s (the queue: 50 ÷ 15 req/s), p50 140-196 ms with 2 connections.
+    Before the grants in SQL, the meeting checked in Python and the one-fragment page, same script
+    and load: 7 req/s, 41.5 ms CPU/request, 10 queries, ratio 8.2% (8.5% by CPU). What is left is
+    mostly the signed-in floor: session, user, inbox badge, base.html, middleware (the check-in
+    page, without the roll, costs more: 25.6 ms).
 """
 
 import argparse
