@@ -234,3 +234,19 @@ def test_send_due_notifications_command_plans_and_sends_once(schedule, smtp_sink
     assert "e-mail sent 0," in second.getvalue()
     assert len(smtp_sink.messages) == sent
     assert len(smtp_sink.to("duc@example.vn")) == 1  # the member: the invitation only
+
+
+def test_beat_runs_both_sweeps_each_expiring_before_its_next_run(db, settings):
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import ModelEntry
+
+    from config.celery import app
+
+    for name, fields in settings.CELERY_BEAT_SCHEDULE.items():
+        ModelEntry.from_entry(name, app=app, **fields)
+    for task, interval in (
+        ("members.tasks.send_due_notifications", settings.CHIBO_NOTIFICATION_SEND_INTERVAL),
+        ("members.tasks.plan_notifications", settings.CHIBO_NOTIFICATION_PLAN_INTERVAL),
+    ):
+        entry = PeriodicTask.objects.get(task=task)
+        assert entry.interval.every == interval and 0 < entry.expire_seconds < interval
