@@ -233,8 +233,10 @@ COLUMNS = [
 
 
 def render_register_xlsx(unit: PartyUnit, rows: list[Resolution], filters: Filters) -> bytes:
-    """One row per task (a resolution without tasks takes one row); the resolution's cells are merged
-    over its tasks so the sheet reads like the paper register and still sorts and filters."""
+    """One row per task (a resolution without tasks takes one row), each row repeating its
+    resolution's cells so the sheet sorts and filters; a heavier rule starts each resolution.
+    (Merging those cells read more like the paper register, but openpyxl's merges cost O(n²):
+    8.2 s against 0.5 s for 105 resolutions.)"""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -245,6 +247,7 @@ def render_register_xlsx(unit: PartyUnit, rows: list[Resolution], filters: Filte
     ws.title = "Sổ nghị quyết"
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    separated = Border(left=thin, right=thin, top=Side(style="medium", color="000000"), bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
     last_col = get_column_letter(len(COLUMNS))
 
@@ -303,9 +306,8 @@ def render_register_xlsx(unit: PartyUnit, rows: list[Resolution], filters: Filte
                 if isinstance(value, datetime.date):
                     cell.number_format = "DD/MM/YYYY"
             r += 1
-        if r - first > 1:
-            for col in range(1, 12):
-                ws.merge_cells(start_row=first, start_column=col, end_row=r - 1, end_column=col)
+        for col in range(1, len(COLUMNS) + 1):  # a heavier rule above each resolution
+            ws.cell(row=first, column=col).border = separated
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
     if r > header_row + 1:
         ws.auto_filter.ref = f"A{header_row}:{last_col}{r - 1}"
