@@ -184,6 +184,14 @@ def test_minutes_page_lists_the_last_resolution_tasks_and_records_the_review(cas
     html = render_to_string("meetings/pdf/minutes.html", minutes_context(meeting, draft=True))
     assert "Kiểm điểm việc thực hiện nghị quyết " + resolution.number_label in html
     assert "Cần đẩy nhanh tiến độ" in html and "Tu sửa nhà văn hóa" in html
+    import subprocess
+
+    from meetings.pdf import render_minutes_pdf
+
+    pdf = render_minutes_pdf(meeting)
+    text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode().split())
+    assert f"Kiểm điểm việc thực hiện nghị quyết {resolution.number_label}" in text
+    assert "Tu sửa nhà văn hóa (Lê Văn Đức): Đang thực hiện. Đánh giá: Cần đẩy nhanh tiến độ" in text
 
 
 def test_home_panel_and_navbar_link_to_my_tasks_and_the_register(cast, task, client_for):
