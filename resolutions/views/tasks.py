@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.forms import formset_factory
@@ -265,7 +265,7 @@ def resolution_tasks(request, uid):
         ]
         try:
             created = services.tasks_from_resolution(resolution=resolution, items=chosen, by=request.user)
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             error = exc.messages
         else:
             messages.success(request, _("%(n)s tasks were created.") % {"n": len(created)})
@@ -294,7 +294,7 @@ def task_review(request, uid, meeting_uid):
             services.task_review_record(
                 task=task, meeting=meeting, assessment=form.cleaned_data["assessment"], by=request.user
             )
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("The review of the task was saved."))
