@@ -13,16 +13,16 @@ import time
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from cells.models import PartyUnit
 from cells.text import fold
 from members.access import Action, can, get_unit_for_user, units_for
 
-from .. import exports
+from .. import book_jobs, exports
 from ..services import register
 
 PAGE_SIZE = 25
@@ -71,6 +71,7 @@ def unit_register(request, unit_uid):
             "statuses": register.STATUSES,
             "query": filters.query_string(),
             "can_manage": can(request.user, Action.MANAGE_RESOLUTIONS, unit),
+            "book_in_background": page.paginator.count > book_jobs.SYNC_LIMIT,
         },
     )
 
@@ -102,3 +103,47 @@ def register_xlsx(request, unit_uid):
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{_filename(unit, "xlsx")}"'
     return response
+
+
+# --- A long register's book, printed by the worker while the page shows progress -------------------
+
+
+def _job_for(request, unit: PartyUnit, job_id) -> dict:
+    state = book_jobs.read(job_id)
+    if state is None or state["unit"] != unit.pk or state["user"] != request.user.pk:
+        raise Http404
+    return state
+
+
+@login_required
+@require_POST
+def register_book_start(request, unit_uid):
+    unit = _register_unit(request.user, unit_uid)
+    params = {key: request.POST.get(key, "") for key in ("year", "term", "status", "q")}
+    job_id = book_jobs.start(user=request.user, unit=unit, params=params)
+    return redirect("resolutions:register_book", unit.uid, job_id)
+
+
+@login_required
+def register_book(request, unit_uid, job_id):
+    unit = _register_unit(request.user, unit_uid)
+    state = _job_for(request, unit, job_id)
+    total = state["total"]
+    context = {
+        "unit": unit,
+        "job_id": job_id,
+        "state": state,
+        "percent": int(100 * state["done"] / total) if total else 0,
+    }
+    if request.htmx:
+        return render(request, "resolutions/register/book_job.html#progress", context)
+    return render(request, "resolutions/register/book_job.html", context)
+
+
+@login_required
+def register_book_pdf(request, unit_uid, job_id):
+    unit = _register_unit(request.user, unit_uid)
+    state = _job_for(request, unit, job_id)
+    if state["state"] != "ready":
+        raise Http404
+    return FileResponse(book_jobs.open_pdf(job_id), as_attachment=True, filename=_filename(unit, "pdf"))

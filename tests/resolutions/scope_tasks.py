@@ -1,5 +1,6 @@
 """Objects of cell A for tests/test_url_scope.py: the register's and the tasks' URLs."""
 
+from resolutions import book_jobs
 from resolutions.models import Resolution
 from resolutions.services import tasks
 
@@ -11,10 +12,17 @@ def task_objects(cast, meeting) -> dict:
         unit=cast.cell_a, text_="Nhiệm vụ", assignees=[cast.member], resolution=resolution, by=cast.secretary_user
     )
     t, u = {"uid": task.uid}, {"unit_uid": cast.cell_a.uid}
+    job = {
+        "unit_uid": cast.cell_a.uid,
+        "job_id": book_jobs.start(user=cast.secretary_user, unit=cast.cell_a, params={}),
+    }
     return {
         "resolutions:register": u,
         "resolutions:register_pdf": u,
         "resolutions:register_xlsx": u,
+        "resolutions:register_book_start": u,
+        "resolutions:register_book": job,
+        "resolutions:register_book_pdf": job,
         "resolutions:unit_tasks": u,
         "resolutions:task_create": u,
         "resolutions:task": t,
