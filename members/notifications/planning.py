@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -71,16 +71,49 @@ def plan(
         **key, defaults={"subject": subject, "body": body, "url": url, "calendar": calendar}
     )
     common = {**key, "due_at": due_at, "message": message}
-    rows = []
+    pairs = []
     for pk in ids:
         if Notification.Channel.INBOX in channels:
-            rows.append(Notification(recipient_id=pk, channel=Notification.Channel.INBOX, **common))
+            pairs.append((pk, Notification.Channel.INBOX.value))
         if pk in email_ids:
-            rows.append(Notification(recipient_id=pk, channel=Notification.Channel.EMAIL, **common))
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            pairs.append((pk, Notification.Channel.EMAIL.value))
+    if connection.vendor == "postgresql":
+        _insert_postgresql(pairs, common)
+    else:
+        rows = [Notification(recipient_id=pk, channel=channel, **common) for pk, channel in pairs]
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     if due_at <= timezone.now():
         request_delivery()
-    return len(rows)
+    return len(pairs)
+
+
+def _insert_postgresql(pairs: list[tuple[int, str]], common: dict) -> None:
+    """The rows of one message in one statement that PostgreSQL expands from two arrays: Django's
+    bulk_create spends ~0.2 ms of Python per row preparing values, most of planning a large cell
+    (bench/reminders.py). Same conflict rule: a row that exists stays as it is."""
+    if not pairs:
+        return
+    table = Notification._meta.db_table
+    sql = f"""
+        INSERT INTO {table} (uid, recipient_id, channel, kind, content_type_id, object_id, occurrence,
+                             due_at, state, attempts, last_error, message_id, created_at)
+        SELECT gen_random_uuid(), t.recipient, t.channel, %s, %s, %s, %s, %s, %s, 0, '', %s, now()
+        FROM unnest(%s::bigint[], %s::varchar[]) AS t(recipient, channel)
+        ON CONFLICT DO NOTHING
+    """  # noqa: S608 - the table name comes from the model, every value is a parameter
+    params = [
+        common["kind"],
+        common["content_type"].pk,
+        common["object_id"],
+        common["occurrence"],
+        common["due_at"],
+        Notification.State.PENDING.value,
+        common["message"].pk,
+        [pk for pk, _channel in pairs],
+        [channel for _pk, channel in pairs],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def cancel(*, obj: models.Model, kinds: Iterable[str] | None = None, keep_occurrence: str | None = None) -> int:
