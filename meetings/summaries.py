@@ -140,7 +140,11 @@ class CellMonth(_MonthFigures):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cell", "ym"], name="cellmonth_unique")]
-        indexes = [models.Index(fields=["ym", "cell"], name="cellmonth_ym")]
+        indexes = [
+            models.Index(fields=["ym", "cell"], name="cellmonth_ym"),
+            # "Cells that missed a month": a few percent of the rows, found without scanning the rest.
+            models.Index(fields=["ym", "cell"], name="cellmonth_missed", condition=Q(cell_months=1, held_months=0)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.cell_id} {ym_split(self.ym)}"
