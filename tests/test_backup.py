@@ -190,7 +190,7 @@ def test_restore_refuses_an_installation_that_holds_data(sqlite_pair):
 def test_restore_with_force_replaces_the_data(sqlite_pair):
     source, target, archive, *_ = sqlite_pair
     (Path(target["CHIBO_MEDIA_ROOT"]) / "stray.txt").write_text("not in the backup")
-    manage(target, "shell", "-c", "from cells.models import Term; Term.objects.all().delete()")
+    manage(target, "shell", "-c", "from cells.models import PartyUnit; PartyUnit.objects.update(name='Đã đổi')")
     manage(target, "restore", str(archive), "--force")
     assert_same_installation(source, target)
 
@@ -325,7 +325,7 @@ def test_postgresql_round_trip_reproduces_every_row_and_every_file(pg_databases,
     prints = assert_same_installation(source, target)
     report("PostgreSQL", backup_s, restore_s, archive, prints)
     # Over data, --force: the schema and rows are replaced, not merged.
-    manage(target, "shell", "-c", "from cells.models import Term; Term.objects.all().delete()")
+    manage(target, "shell", "-c", "from cells.models import PartyUnit; PartyUnit.objects.update(name='Đã đổi')")
     manage(target, "restore", str(archive), "--force")
     assert_same_installation(source, target)
     # A restore over data that fails half-way changes nothing: here a table unknown to the archive

@@ -149,6 +149,33 @@ def resolution_issue(
     return resolution
 
 
+@transaction.atomic
+def archive_missing_pdfs(resolution: Resolution) -> Resolution:
+    """Print and store the archived PDFs of a resolution that has none yet (bulk-loaded data).
+
+    Issuing stores them at once; rows written in bulk (the demo and scale seeds, imports) come
+    without them. The first download prints them once, under a row lock, and from then on every
+    download returns exactly those bytes: a stored file is never replaced.
+    """
+    from ..pdf import render_consultation_pdf, render_resolution_pdf
+
+    locked = Resolution.objects.select_for_update(of=("self",)).select_related("draft", "unit").get(pk=resolution.pk)
+    changed = []
+    if not locked.pdf:
+        pdf = render_resolution_pdf(locked)
+        locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        locked.pdf.save(f"nghi-quyet-{locked.uid}.pdf", ContentFile(pdf), save=False)
+        changed += ["pdf", "pdf_sha256"]
+    if locked.draft.is_written_consultation and not locked.consultation_pdf:
+        record = render_consultation_pdf(locked.draft, locked)
+        locked.consultation_sha256 = hashlib.sha256(record).hexdigest()
+        locked.consultation_pdf.save(f"xin-y-kien-{locked.uid}.pdf", ContentFile(record), save=False)
+        changed += ["consultation_pdf", "consultation_sha256"]
+    if changed:
+        Resolution.objects.filter(pk=locked.pk).update(**{name: getattr(locked, name) for name in changed})
+    return locked
+
+
 def _place_name(unit: PartyUnit) -> str:
     from meetings.pdf import place_name
 

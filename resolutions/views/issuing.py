@@ -80,6 +80,8 @@ def resolution_pdf(request, uid):
     resolution = get_resolution_for_user(request.user, uid)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
+    if not resolution.pdf:
+        resolution = issuing.archive_missing_pdfs(resolution)
     response = _archived(resolution.pdf, f"nghi-quyet-{resolution.number}-{resolution.kind.lower()}.pdf")
     response["ETag"] = f'"{resolution.pdf_sha256}"'
     return response
@@ -90,6 +92,8 @@ def consultation_pdf(request, uid):
     resolution = get_resolution_for_user(request.user, uid)
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed(READ_METHODS)
+    if not resolution.consultation_pdf and resolution.draft.is_written_consultation:
+        resolution = issuing.archive_missing_pdfs(resolution)
     response = _archived(resolution.consultation_pdf, f"bien-ban-xin-y-kien-{resolution.number}.pdf")
     response["ETag"] = f'"{resolution.consultation_sha256}"'
     return response

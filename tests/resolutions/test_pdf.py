@@ -120,3 +120,28 @@ def test_consolidation_report_pdf(cast, client_for, open_draft):
     ):
         assert expected in text, expected
     assert "Số 0" not in text  # not numbered
+
+
+@pytest.mark.django_db
+def test_a_bulk_loaded_resolution_is_printed_once_on_its_first_download(cast, client_for, term, passed_draft):
+    """Seeded rows come without archived PDFs: the first download prints and stores them, later
+    downloads return exactly those bytes, and a stored file is never replaced."""
+    from resolutions.models import Resolution
+
+    resolution = issuing.resolution_issue(draft=passed_draft, by=cast.secretary_user)
+    blank = {"pdf": "", "pdf_sha256": "", "consultation_pdf": "", "consultation_sha256": ""}
+    Resolution.objects.filter(pk=resolution.pk).update(**blank)
+    client = client_for(cast.ward_user)
+    first = b"".join(client.get(reverse("resolutions:resolution_pdf", args=[resolution.uid])).streaming_content)
+    resolution.refresh_from_db()
+    assert resolution.pdf and hashlib.sha256(first).hexdigest() == resolution.pdf_sha256
+    assert "Số 01-NQ/CB" in pdf_text(first)
+    assert resolution.consultation_pdf and resolution.consultation_sha256  # a written consultation's record too
+    stored = resolution.pdf.name
+    second = b"".join(client.get(reverse("resolutions:resolution_pdf", args=[resolution.uid])).streaming_content)
+    assert second == first
+    issuing.archive_missing_pdfs(resolution)
+    resolution.refresh_from_db()
+    assert resolution.pdf.name == stored
+    record = client.get(reverse("resolutions:consultation_pdf", args=[resolution.uid]))
+    assert hashlib.sha256(b"".join(record.streaming_content)).hexdigest() == resolution.consultation_sha256
