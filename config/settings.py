@@ -111,6 +111,18 @@ else:
     _db["OPTIONS"].setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache and sessions ----------------------------------------------------------
+# Production: CACHE_URL=redis://redis:6379/1, shared by every worker. Default (and tests): each
+# process's own memory. Sessions are read from the cache and written through to the database
+# (cached_db): a signed-in page reads no session row, and a cache flush signs nobody out.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The inbox badge's count is kept in the cache only when every process shares it (the sweep that
+# delivers runs in the Celery worker); with per-process memory it is counted on each page.
+CHIBO_INBOX_COUNT_CACHED = env.bool(
+    "CHIBO_INBOX_COUNT_CACHED", default=not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+)
+
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
 # The axes backend first: it refuses every sign-in while the account or the address is locked.

@@ -138,10 +138,14 @@ def grants_for(user, day: datetime.date | None = None) -> list[Grant]:
     cache_key = f"_chibo_grants_{day.isoformat()}"
     if hasattr(user, cache_key):
         return getattr(user, cache_key)
-    # Two queries, once per request: the member record (kept as user.member, which base.html
-    # reads on every page) and the grants.
-    member = next(iter(Member.objects.raw("SELECT * FROM members_member WHERE user_id = %s", [user.pk])), None)
-    User.member.related.set_cached_value(user, member)
+    # One query, once per request: the grants. The member record (user.member, which base.html
+    # reads on every page) came with the user (members.auth.MemberLoadingMixin); fetched here
+    # only for a user loaded otherwise.
+    if User.member.related.is_cached(user):
+        member = user.member if hasattr(user, "member") else None
+    else:
+        member = next(iter(Member.objects.raw("SELECT * FROM members_member WHERE user_id = %s", [user.pk])), None)
+        User.member.related.set_cached_value(user, member)
     member_id = member.pk if member is not None and member.ended_on is None else None
     with connection.cursor() as cursor:
         cursor.execute(_GRANTS_SQL, [user.pk, member_id, *[day] * 4, *[member_id, day, day] * 2])

@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 
 from .models import Notification
 from .registry import KINDS
+from .services import forget_unread_counts
 
 logger = logging.getLogger(__name__)
 
@@ -176,9 +177,12 @@ class SweepResult:
 
 
 def deliver_inbox(now: datetime.datetime) -> int:
-    return Notification.objects.filter(
+    delivered = Notification.objects.filter(
         channel=Notification.Channel.INBOX, state=Notification.State.PENDING, due_at__lte=now
     ).update(state=Notification.State.SENT, sent_at=now)
+    if delivered:
+        forget_unread_counts()  # the badges of everyone who received one
+    return delivered
 
 
 def release_expired_claims(now: datetime.datetime) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +22,45 @@ def inbox_for(user: User):
     )
 
 
+# The header badge on every page: with a cache shared by all processes (CHIBO_INBOX_COUNT_CACHED),
+# the count is kept per person and forgotten when they read (forget_unread_counts) or when the sweep
+# delivers rows (a new generation for everyone). The lifetime bounds a count left by any other change.
+_GENERATION_KEY = "inbox-unread:generation"
+UNREAD_COUNT_SECONDS = 300
+
+
+def _count_key(user_id: int) -> str:
+    return f"inbox-unread:{user_id}"
+
+
 def unread_count(user: User) -> int:
-    return inbox_for(user).filter(read_at__isnull=True).count()
+    if not settings.CHIBO_INBOX_COUNT_CACHED:
+        return inbox_for(user).filter(read_at__isnull=True).count()
+    found = cache.get_many([_GENERATION_KEY, _count_key(user.pk)])
+    generation = found.get(_GENERATION_KEY, 0)
+    stored = found.get(_count_key(user.pk))
+    if stored is not None and stored[0] == generation:
+        return stored[1]
+    count = inbox_for(user).filter(read_at__isnull=True).count()
+    cache.set(_count_key(user.pk), (generation, count), UNREAD_COUNT_SECONDS)
+    return count
+
+
+def forget_unread_counts(user_ids: list[int] | None = None) -> None:
+    """After commit: these people's cached badge counts, or everyone's (None)."""
+
+    def forget():
+        if user_ids is not None:
+            cache.delete_many([_count_key(pk) for pk in user_ids])
+            return
+        try:
+            cache.incr(_GENERATION_KEY)
+        except ValueError:  # no generation yet, or evicted: any new value differs from the stored ones
+            cache.set(_GENERATION_KEY, int(timezone.now().timestamp() * 1000), None)
+
+    if settings.CHIBO_INBOX_COUNT_CACHED:
+        forget()  # now, and again once committed: a page counting in between may have stored the old count
+        transaction.on_commit(forget)
 
 
 def notification_mark_read(*, notification: Notification, by: User) -> Notification:
@@ -30,11 +69,14 @@ def notification_mark_read(*, notification: Notification, by: User) -> Notificat
         now = timezone.now()
         Notification.objects.filter(pk=notification.pk, recipient=by, read_at__isnull=True).update(read_at=now)
         notification.read_at = now
+        forget_unread_counts([by.pk])
     return notification
 
 
 def notifications_mark_all_read(*, by: User) -> int:
-    return inbox_for(by).filter(read_at__isnull=True).update(read_at=timezone.now())
+    marked = inbox_for(by).filter(read_at__isnull=True).update(read_at=timezone.now())
+    forget_unread_counts([by.pk])
+    return marked
 
 
 @transaction.atomic
