@@ -184,6 +184,16 @@ def roll_user_ids(meeting: Meeting) -> set[int]:
     return set(roll_users(meeting))
 
 
+def committee_above_user_ids(meeting: Meeting) -> set[int]:
+    """Logins of the committee directly above the cell (DOMAIN.md "Cadence": the higher committee is
+    notified in advance). A committee meeting is the cell committee's own business: nobody above."""
+    parent_id = meeting.unit.parent_id
+    if meeting.kind == Meeting.Kind.COMMITTEE or parent_id is None:
+        return set()
+    day = timezone.localdate(meeting.scheduled_start)
+    return committee_user_ids([parent_id], day, roles=Position.RANK).get(parent_id, set())
+
+
 def _already(kind: str, model, ids: Iterable[int]) -> set[tuple[int, str]]:
     """(object id, occurrence) pairs already planned for a kind: planners skip their rendering."""
     ids = list(ids)
@@ -243,7 +253,7 @@ def meeting_scheduled(meeting: Meeting) -> None:
     plan(
         kind=SCHEDULED,
         obj=meeting,
-        recipient_ids=invited,
+        recipient_ids=set(invited) | committee_above_user_ids(meeting),
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
@@ -264,7 +274,7 @@ def meeting_moved(meeting: Meeting) -> None:
     plan(
         kind=MOVED,
         obj=meeting,
-        recipient_ids=invited,
+        recipient_ids=set(invited) | committee_above_user_ids(meeting),
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
@@ -281,7 +291,7 @@ def meeting_cancelled(meeting: Meeting, was_scheduled: bool = True) -> None:
     plan(
         kind=CANCELLED,
         obj=meeting,
-        recipient_ids=roll_user_ids(meeting),
+        recipient_ids=roll_user_ids(meeting) | committee_above_user_ids(meeting),
         occurrence=f"r{meeting.revision}",
         due_at=timezone.now(),
         context=_meeting_context(meeting),

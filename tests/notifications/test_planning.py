@@ -4,6 +4,7 @@ import time_machine
 from django.core import mail
 
 from meetings import services
+from members.models import User
 from members.notifications.delivery import send_due
 from members.notifications.models import Notification
 
@@ -20,8 +21,15 @@ def rows(meeting, **filters):
 def test_scheduling_a_meeting_plans_invitation_and_reminders_for_the_roll(schedule, cast):
     meeting = schedule()
     invited = {cast.secretary_user.pk, cast.member_user.pk}
-    assert set(rows(meeting, kind="meetings.scheduled", channel="inbox").values_list("recipient", flat=True)) == invited
-    assert rows(meeting, kind="meetings.scheduled", channel="email").count() == 2
+    above = {cast.ward_user.pk, cast.staff_user.pk}  # the ward committee is told in advance (DOMAIN.md "Cadence")
+    announced = set(rows(meeting, kind="meetings.scheduled", channel="inbox").values_list("recipient", flat=True))
+    assert announced == invited | above
+    # E-mail goes to those with an address (the cast's ward logins have none).
+    emailed = set(rows(meeting, kind="meetings.scheduled", channel="email").values_list("recipient", flat=True))
+    with_address = set(User.objects.filter(pk__in=announced).exclude(email="").values_list("pk", flat=True))
+    assert emailed == with_address and invited <= emailed
+    # Reminders and materials are for those on the roll only.
+    assert set(rows(meeting, kind="meetings.reminder").values_list("recipient", flat=True)) == invited
     reminders = rows(meeting, kind="meetings.reminder", channel="email")
     assert set(reminders.values_list("occurrence", flat=True)) == {"r0:2h", "r0:3d"}
     assert {r.due_at for r in reminders} == {at(2026, 12, 7, 8), at(2026, 12, 10, 6)}
@@ -101,3 +109,15 @@ def test_a_rolled_back_change_plans_nothing(schedule, cast):
         schedule()
         raise RuntimeError
     assert not Notification.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_committee_above_hears_of_a_move_and_a_cancellation_but_not_of_committee_meetings(schedule, cast):
+    above = {cast.ward_user.pk, cast.staff_user.pk}
+    meeting = schedule()
+    services.meeting_update(meeting=meeting, scheduled_start=at(2026, 12, 12, 14), by=cast.secretary_user)
+    assert above <= set(rows(meeting, kind="meetings.moved").values_list("recipient", flat=True))
+    services.meeting_cancel(meeting=meeting, reason="Bão", by=cast.secretary_user)
+    assert above <= set(rows(meeting, kind="meetings.cancelled").values_list("recipient", flat=True))
+    committee = schedule(kind="committee", start=at(2026, 12, 3, 8))
+    assert not rows(committee, recipient__in=above).exists()
