@@ -85,6 +85,16 @@ def shoot(browser, username, viewport, prefix):
             member_links.first.click()
             page.wait_for_load_state()
             page.screenshot(path=OUT / f"{prefix}-member.png", full_page=True)
+    for name, path in (
+        ("dashboard", "/dashboard/"),
+        ("drafts", "/resolutions/"),
+        ("register", "/resolutions/register/"),
+        ("tasks", "/resolutions/tasks/mine/"),
+        ("inbox", "/inbox/"),
+    ):
+        page.goto(f"{BASE}{path}")
+        page.wait_for_load_state()
+        page.screenshot(path=OUT / f"{prefix}-{name}.png", full_page=True)
     page.context.close()
 
 
