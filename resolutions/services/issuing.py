@@ -84,8 +84,6 @@ def resolution_issue(
     amends: Resolution | None = None,
     supersedes: bool = False,
 ) -> Resolution:
-    from ..pdf import render_consultation_pdf, render_resolution_pdf
-
     draft = lock(draft)
     ensure_not_issued(draft)
     if draft.status != Draft.Status.PASSED:
@@ -135,18 +133,31 @@ def resolution_issue(
         supersedes=supersedes,
         issued_by=by,
     )
-    pdf = render_resolution_pdf(resolution)
-    resolution.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    resolution.pdf.save(f"nghi-quyet-{resolution.uid}.pdf", ContentFile(pdf), save=False)
-    if draft.is_written_consultation:
-        record = render_consultation_pdf(draft, resolution)
-        resolution.consultation_sha256 = hashlib.sha256(record).hexdigest()
-        resolution.consultation_pdf.save(f"xin-y-kien-{resolution.uid}.pdf", ContentFile(record), save=False)
+    _print_missing(resolution, draft)
     resolution.full_clean(exclude=["pdf", "consultation_pdf"])
     resolution.save()
     draft.status = Draft.Status.ISSUED
     draft.save()
     return resolution
+
+
+def _print_missing(resolution: Resolution, draft: Draft) -> list[str]:
+    """Render and attach the archived PDFs the resolution lacks (the text, and a written
+    consultation's record) with their SHA-256; never replaces a stored file. Returns the fields set."""
+    from ..pdf import render_consultation_pdf, render_resolution_pdf
+
+    changed = []
+    if not resolution.pdf:
+        pdf = render_resolution_pdf(resolution)
+        resolution.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        resolution.pdf.save(f"nghi-quyet-{resolution.uid}.pdf", ContentFile(pdf), save=False)
+        changed += ["pdf", "pdf_sha256"]
+    if draft.is_written_consultation and not resolution.consultation_pdf:
+        record = render_consultation_pdf(draft, resolution)
+        resolution.consultation_sha256 = hashlib.sha256(record).hexdigest()
+        resolution.consultation_pdf.save(f"xin-y-kien-{resolution.uid}.pdf", ContentFile(record), save=False)
+        changed += ["consultation_pdf", "consultation_sha256"]
+    return changed
 
 
 @transaction.atomic
@@ -157,20 +168,8 @@ def archive_missing_pdfs(resolution: Resolution) -> Resolution:
     without them. The first download prints them once, under a row lock, and from then on every
     download returns exactly those bytes: a stored file is never replaced.
     """
-    from ..pdf import render_consultation_pdf, render_resolution_pdf
-
     locked = Resolution.objects.select_for_update(of=("self",)).select_related("draft", "unit").get(pk=resolution.pk)
-    changed = []
-    if not locked.pdf:
-        pdf = render_resolution_pdf(locked)
-        locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-        locked.pdf.save(f"nghi-quyet-{locked.uid}.pdf", ContentFile(pdf), save=False)
-        changed += ["pdf", "pdf_sha256"]
-    if locked.draft.is_written_consultation and not locked.consultation_pdf:
-        record = render_consultation_pdf(locked.draft, locked)
-        locked.consultation_sha256 = hashlib.sha256(record).hexdigest()
-        locked.consultation_pdf.save(f"xin-y-kien-{locked.uid}.pdf", ContentFile(record), save=False)
-        changed += ["consultation_pdf", "consultation_sha256"]
+    changed = _print_missing(locked, locked.draft)
     if changed:
         Resolution.objects.filter(pk=locked.pk).update(**{name: getattr(locked, name) for name in changed})
     return locked
