@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
@@ -166,22 +167,37 @@ def _meeting_context(meeting: Meeting) -> dict:
     }
 
 
-def roll_users(meeting: Meeting) -> dict[int, bool]:
-    """Logins of the members invited, with whether each works away: the cell's roll on the meeting
-    date and members temporarily attached to it (a committee meeting: the cell committee)."""
+@dataclass
+class Roll:
+    """Who a meeting's messages go to, with whether each works away: logins (inbox and e-mail) and
+    members without a login (e-mail to the member record's address)."""
+
+    users: dict[int, bool] = field(default_factory=dict)
+    members: dict[int, bool] = field(default_factory=dict)
+
+    def away(self) -> Roll:
+        return Roll(
+            users={pk: True for pk, away in self.users.items() if away},
+            members={pk: True for pk, away in self.members.items() if away},
+        )
+
+
+def roll_users(meeting: Meeting) -> Roll:
+    """The members invited: the cell's roll on the meeting date and members temporarily attached
+    to it (a committee meeting: the cell committee's logins)."""
     day = timezone.localdate(meeting.scheduled_start)
     if meeting.kind == Meeting.Kind.COMMITTEE:
-        return dict.fromkeys(committee_user_ids([meeting.unit_id], day).get(meeting.unit_id, set()), False)
+        return Roll(users=dict.fromkeys(committee_user_ids([meeting.unit_id], day).get(meeting.unit_id, set()), False))
     on_roll = Q(member__admitted_on__lte=day) & (Q(member__ended_on__isnull=True) | Q(member__ended_on__gt=day))
-    users: dict[int, bool] = {}
+    roll = Roll()
     for model in (Membership, TemporaryAttachment):
-        rows = model.objects.filter(Membership.active_on(day), on_roll, cell=meeting.unit, member__user__isnull=False)
-        users.update(rows.values_list("member__user_id", "member__works_away"))
-    return users
-
-
-def roll_user_ids(meeting: Meeting) -> set[int]:
-    return set(roll_users(meeting))
+        rows = model.objects.filter(Membership.active_on(day), on_roll, cell=meeting.unit)
+        for member_id, user_id, works_away in rows.values_list("member_id", "member__user_id", "member__works_away"):
+            if user_id:
+                roll.users[user_id] = works_away
+            else:
+                roll.members[member_id] = works_away
+    return roll
 
 
 def committee_above_user_ids(meeting: Meeting) -> set[int]:
@@ -213,7 +229,7 @@ def _month_end(year: int, month: int) -> datetime.date:
 # --- Planned by services (inside their transaction) ---------------------------------------------
 
 
-def _plan_reminders(meeting: Meeting, now: datetime.datetime, invited: dict[int, bool] | None = None) -> None:
+def _plan_reminders(meeting: Meeting, now: datetime.datetime, invited: Roll | None = None) -> None:
     settings = settings_for(meeting.unit)
     context, url = _meeting_context(meeting), _meeting_url(meeting)
     invited = roll_users(meeting) if invited is None else invited
@@ -224,7 +240,8 @@ def _plan_reminders(meeting: Meeting, now: datetime.datetime, invited: dict[int,
             plan(
                 kind=REMINDER,
                 obj=meeting,
-                recipient_ids=invited,
+                recipient_ids=invited.users,
+                member_ids=invited.members,
                 occurrence=f"r{meeting.revision}:{label}",
                 due_at=due,
                 context={**context, "lead": label},
@@ -236,7 +253,8 @@ def _plan_reminders(meeting: Meeting, now: datetime.datetime, invited: dict[int,
         plan(
             kind=MATERIALS,
             obj=meeting,
-            recipient_ids=[pk for pk, works_away in invited.items() if works_away],
+            recipient_ids=invited.away().users,
+            member_ids=invited.away().members,
             occurrence=f"r{meeting.revision}",
             due_at=due,
             context=context,
@@ -253,7 +271,8 @@ def meeting_scheduled(meeting: Meeting) -> None:
     plan(
         kind=SCHEDULED,
         obj=meeting,
-        recipient_ids=set(invited) | committee_above_user_ids(meeting),
+        recipient_ids=set(invited.users) | committee_above_user_ids(meeting),
+        member_ids=invited.members,
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
@@ -274,7 +293,8 @@ def meeting_moved(meeting: Meeting) -> None:
     plan(
         kind=MOVED,
         obj=meeting,
-        recipient_ids=set(invited) | committee_above_user_ids(meeting),
+        recipient_ids=set(invited.users) | committee_above_user_ids(meeting),
+        member_ids=invited.members,
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
@@ -288,10 +308,12 @@ def meeting_cancelled(meeting: Meeting, was_scheduled: bool = True) -> None:
     cancel(obj=meeting, kinds=TIMED_KINDS)
     if not was_scheduled:
         return  # a draft was never announced
+    invited = roll_users(meeting)
     plan(
         kind=CANCELLED,
         obj=meeting,
-        recipient_ids=roll_user_ids(meeting) | committee_above_user_ids(meeting),
+        recipient_ids=set(invited.users) | committee_above_user_ids(meeting),
+        member_ids=invited.members,
         occurrence=f"r{meeting.revision}",
         due_at=timezone.now(),
         context=_meeting_context(meeting),

@@ -22,13 +22,21 @@ class KindFilter(admin.SimpleListFilter):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["subject", "recipient", "kind", "channel", "state", "due_at", "attempts", "sent_at", "read_at"]
+    list_display = ["subject", "to", "kind", "channel", "state", "due_at", "attempts", "last_error", "sent_at"]
     list_filter = ["state", KindFilter, "channel", "due_at"]
-    search_fields = ["message__subject", "recipient__username", "recipient__email", "occurrence", "last_error", "kind"]
-    list_select_related = ["recipient", "message"]
+    search_fields = [
+        *("message__subject", "recipient__username", "recipient__email", "member__full_name", "member__email"),
+        *("occurrence", "last_error", "kind"),
+    ]
+    list_select_related = ["recipient", "member", "message"]
     date_hierarchy = "due_at"
     readonly_fields = [f.name for f in Notification._meta.fields if f.name != "id"] + ["subject", "body"]
     actions = ["retry"]
+
+    @admin.display(description=_("recipient"))
+    def to(self, row: Notification) -> str:
+        # A member without a login is reached by e-mail at the member record's address.
+        return str(row.recipient) if row.recipient_id else f"{row.member} ({row.member.email or '—'})"
 
     def has_add_permission(self, request):
         return False  # rows are planned by the apps, never typed in

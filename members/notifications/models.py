@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import User
+from members.models import Member, User
 
 
 class NotificationMessage(models.Model):
@@ -59,7 +59,22 @@ class Notification(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+        User,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    # A member without a login is reached by e-mail only, at the member record's address; rows that
+    # go to a login leave this empty (the login's member, if any, is found through the login).
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("member without a login"),
     )
     kind = models.CharField(_("kind"), max_length=64)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
@@ -87,7 +102,17 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "content_type", "object_id", "channel", "occurrence"],
                 name="notification_once",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["member", "kind", "content_type", "object_id", "channel", "occurrence"],
+                condition=Q(recipient__isnull=True),
+                name="notification_once_member",
+            ),
+            # The inbox needs a login; a member without one is reached by e-mail.
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | (Q(member__isnull=False) & Q(channel="email")),
+                name="notification_has_recipient",
+            ),
         ]
         indexes = [
             # The sweep: due rows still waiting, oldest first.
@@ -104,7 +129,8 @@ class Notification(models.Model):
     calendar = property(lambda self: self.message.calendar)
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient_id} ({self.channel}, {self.occurrence}): {self.state}"
+        to = self.recipient_id if self.recipient_id else f"member {self.member_id}"
+        return f"{self.kind} → {to} ({self.channel}, {self.occurrence}): {self.state}"
 
 
 class NotificationPreference(models.Model):

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from members.models import Position, User
+from members.models import Member, Position, User
 
 from .models import Notification, NotificationMessage, NotificationPreference
 from .registry import get_kind
@@ -37,6 +37,9 @@ def render_text(template: str, context: dict) -> tuple[str, str]:
     return " ".join(subject.split())[:300], body.strip()
 
 
+NO_ADDRESS = "no login and no e-mail address"
+
+
 def plan(
     *,
     kind: str,
@@ -48,72 +51,137 @@ def plan(
     url: str = "",
     calendar: str = "",
     channels: Iterable[str] = (Notification.Channel.INBOX, Notification.Channel.EMAIL),
+    member_ids: Iterable[int] = (),
 ) -> int:
-    """One inbox row and, when the person has an address and wants it, one e-mail row per recipient.
-    The text is rendered once for all of them. Rows that exist already are left as they are (the
-    unique constraint), so planning again is harmless. Returns the number of rows offered."""
+    """Rows for one message, its text rendered once for all recipients:
+
+    - each login (recipient_ids): an inbox row, and an e-mail row when the login or its member has
+      an address and the person has not turned the kind off;
+    - each member without a login (member_ids): an e-mail row to the member record's address. A
+      member with neither login nor address gets that row as failed, with the reason, so the
+      administrator sees who was not reached instead of the message silently going nowhere.
+
+    Rows that exist already are left as they are (the unique constraints), so planning again is
+    harmless. Returns the number of rows offered (PostgreSQL: inserted)."""
     spec = get_kind(kind)
     ids = sorted({pk for pk in recipient_ids if pk})
-    if not ids:
+    member_ids = sorted({pk for pk in member_ids if pk})
+    if not ids and not member_ids:
         return 0
     subject, body = render_text(spec.template, {**context, "object": obj})
     content_type = ContentType.objects.get_for_model(obj)
     channels = set(channels)
+    key = {"kind": kind, "content_type": content_type, "object_id": obj.pk, "occurrence": occurrence}
+    text = {"subject": subject, "body": body, "url": url, "calendar": calendar}
+    if connection.vendor == "postgresql":
+        planned = _plan_postgresql(spec, key, text, due_at, ids, member_ids, channels)
+    else:
+        planned = _plan_orm(spec, key, text, due_at, ids, member_ids, channels)
+    if due_at <= timezone.now():
+        request_delivery()
+    return planned
+
+
+def _plan_orm(spec, key, text, due_at, ids, member_ids, channels) -> int:
+    inbox, email = Notification.Channel.INBOX in channels, Notification.Channel.EMAIL in channels
     email_ids: set[int] = set()
-    if Notification.Channel.EMAIL in channels:
-        prefs = dict(NotificationPreference.objects.filter(user_id__in=ids, kind=kind).values_list("user_id", "email"))
+    if email:
+        prefs = dict(
+            NotificationPreference.objects.filter(user_id__in=ids, kind=spec.key).values_list("user_id", "email")
+        )
         with_address = User.objects.filter(pk__in=ids, is_active=True).filter(
             ~Q(email="") | (Q(member__isnull=False) & ~Q(member__email=""))
         )
         email_ids = {pk for pk in with_address.values_list("pk", flat=True) if prefs.get(pk, spec.email_default)}
-    key = {"kind": kind, "content_type": content_type, "object_id": obj.pk, "occurrence": occurrence}
-    message, _created = NotificationMessage.objects.get_or_create(
-        **key, defaults={"subject": subject, "body": body, "url": url, "calendar": calendar}
-    )
+    message, _created = NotificationMessage.objects.get_or_create(**key, defaults=text)
     common = {**key, "due_at": due_at, "message": message}
-    pairs = []
+    rows = []
     for pk in ids:
-        if Notification.Channel.INBOX in channels:
-            pairs.append((pk, Notification.Channel.INBOX.value))
+        if inbox:
+            rows.append(Notification(recipient_id=pk, channel=Notification.Channel.INBOX, **common))
         if pk in email_ids:
-            pairs.append((pk, Notification.Channel.EMAIL.value))
-    if connection.vendor == "postgresql":
-        _insert_postgresql(pairs, common)
-    else:
-        rows = [Notification(recipient_id=pk, channel=channel, **common) for pk, channel in pairs]
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    if due_at <= timezone.now():
-        request_delivery()
-    return len(pairs)
+            rows.append(Notification(recipient_id=pk, channel=Notification.Channel.EMAIL, **common))
+    if email and spec.email_default and member_ids:
+        for pk, address in Member.objects.filter(pk__in=member_ids).values_list("pk", "email"):
+            state = Notification.State.PENDING if address else Notification.State.FAILED
+            rows.append(
+                Notification(
+                    member_id=pk,
+                    channel=Notification.Channel.EMAIL,
+                    state=state,
+                    last_error="" if address else NO_ADDRESS,
+                    **common,
+                )
+            )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
 
 
-def _insert_postgresql(pairs: list[tuple[int, str]], common: dict) -> None:
-    """The rows of one message in one statement that PostgreSQL expands from two arrays: Django's
-    bulk_create spends ~0.2 ms of Python per row preparing values, most of planning a large cell
-    (bench/reminders.py). Same conflict rule: a row that exists stays as it is."""
-    if not pairs:
-        return
-    table = Notification._meta.db_table
-    sql = f"""
-        INSERT INTO {table} (uid, recipient_id, channel, kind, content_type_id, object_id, occurrence,
-                             due_at, state, attempts, last_error, message_id, created_at)
-        SELECT gen_random_uuid(), t.recipient, t.channel, %s, %s, %s, %s, %s, %s, 0, '', %s, now()
-        FROM unnest(%s::bigint[], %s::varchar[]) AS t(recipient, channel)
+def _plan_postgresql(spec, key, text, due_at, ids, member_ids, channels) -> int:
+    """The same rows in one statement: the shared message (inserted, or the one planned before),
+    then every row, PostgreSQL choosing e-mail recipients by address and preference. Django's
+    bulk_create spent ~0.2 ms of Python per row and the ORM path takes six round trips; planning a
+    cell's reminders is then one round trip (bench/reminders.py)."""
+    names = {
+        "message": NotificationMessage._meta.db_table,
+        "notification": Notification._meta.db_table,
+        "user": User._meta.db_table,
+        "member": Member._meta.db_table,
+        "preference": NotificationPreference._meta.db_table,
+    }
+    sql = """
+        WITH new_message AS (
+            INSERT INTO {message} (kind, content_type_id, object_id, occurrence, subject, body, url, calendar,
+                                   created_at)
+            VALUES (%(kind)s, %(ct)s, %(obj)s, %(occurrence)s, %(subject)s, %(body)s, %(url)s, %(calendar)s, now())
+            ON CONFLICT DO NOTHING
+            RETURNING id
+        ), message AS (
+            SELECT id FROM new_message
+            UNION ALL
+            SELECT id FROM {message}
+            WHERE kind = %(kind)s AND content_type_id = %(ct)s AND object_id = %(obj)s AND occurrence = %(occurrence)s
+            LIMIT 1
+        ), wanted (recipient_id, member_id, channel, state, last_error) AS (
+            SELECT u, NULL::bigint, 'inbox', 'pending', '' FROM unnest(%(users)s::bigint[]) AS u WHERE %(inbox)s
+            UNION ALL
+            SELECT u.id, NULL, 'email', 'pending', ''
+            FROM {user} u
+            LEFT JOIN {member} m ON m.user_id = u.id
+            LEFT JOIN {preference} p ON p.user_id = u.id AND p.kind = %(kind)s
+            WHERE %(email)s AND u.id = ANY(%(users)s::bigint[]) AND u.is_active
+              AND (u.email <> '' OR coalesce(m.email, '') <> '') AND coalesce(p.email, %(email_default)s)
+            UNION ALL
+            SELECT NULL, m.id, 'email',
+                   CASE WHEN m.email <> '' THEN 'pending' ELSE 'failed' END,
+                   CASE WHEN m.email <> '' THEN '' ELSE %(no_address)s END
+            FROM {member} m
+            WHERE %(email)s AND %(email_default)s AND m.id = ANY(%(members)s::bigint[])
+        )
+        INSERT INTO {notification} (uid, recipient_id, member_id, channel, kind, content_type_id, object_id,
+                                    occurrence, due_at, state, attempts, last_error, message_id, created_at)
+        SELECT gen_random_uuid(), w.recipient_id, w.member_id, w.channel, %(kind)s, %(ct)s, %(obj)s,
+               %(occurrence)s, %(due_at)s, w.state, 0, w.last_error, (SELECT id FROM message), now()
+        FROM wanted w
         ON CONFLICT DO NOTHING
-    """  # noqa: S608 - the table name comes from the model, every value is a parameter
-    params = [
-        common["kind"],
-        common["content_type"].pk,
-        common["object_id"],
-        common["occurrence"],
-        common["due_at"],
-        Notification.State.PENDING.value,
-        common["message"].pk,
-        [pk for pk, _channel in pairs],
-        [channel for _pk, channel in pairs],
-    ]
+    """.format(**names)  # noqa: S608 - table names come from the models, every value is a parameter
+    params = {
+        **text,
+        "kind": key["kind"],
+        "ct": key["content_type"].pk,
+        "obj": key["object_id"],
+        "occurrence": key["occurrence"],
+        "due_at": due_at,
+        "users": ids,
+        "members": member_ids,
+        "inbox": Notification.Channel.INBOX in channels,
+        "email": Notification.Channel.EMAIL in channels,
+        "email_default": spec.email_default,
+        "no_address": NO_ADDRESS,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def cancel(*, obj: models.Model, kinds: Iterable[str] | None = None, keep_occurrence: str | None = None) -> int:

@@ -66,7 +66,22 @@ class Sink:
     def __init__(self):
         self.messages: list[tuple[list[str], bytes]] = []
         self.refuse: str | None = None
+        self.refuse_rcpt: str | None = None
+        self.refuse_only: set[str] | None = None  # refuse_rcpt for these addresses only
         self.attempts = 0
+        # Offer RFC 2920 PIPELINING as Postfix and Exim do (aiosmtpd reads pipelined commands in
+        # order but does not announce it); the sender then writes MAIL, RCPT and DATA at once.
+        self.pipelining = False
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], *(["250-PIPELINING"] if self.pipelining else []), responses[-1]]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_rcpt and (self.refuse_only is None or address in self.refuse_only):
+            return self.refuse_rcpt
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.attempts += 1
