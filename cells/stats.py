@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Func, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -207,29 +208,55 @@ def _figures(values: dict) -> Figures:
     return Figures({f: values.get(f) or 0 for f in SUM_FIELDS})
 
 
-def figures(unit: PartyUnit, period: Period, unit_type: str | None = None) -> Figures:
-    """The headline: one query (plus one each for resolutions and tasks)."""
+def figures(unit: PartyUnit, period: Period, unit_type: str | None = None, resolutions: bool = True) -> Figures:
+    """The headline: one query (plus one each for resolutions and tasks, unless left out)."""
     result = _figures(_rows(period, unit_type, unit_id=unit.pk).aggregate(**_aggregates(period)))
-    result.resolutions, result.tasks_due, result.tasks_done = resolution_counts(unit, period, unit_type)
+    if resolutions:
+        result.resolutions, result.tasks_due, result.tasks_done = resolution_counts(unit, period, unit_type)
     return result
 
 
 def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
     """Resolutions and conclusions issued in the period; tasks due in it and how many are done."""
     scope = Q(unit__path__startswith=unit.path) & (Q(unit__unit_type=unit_type) if unit_type else Q())
-    issued = Resolution.objects.filter(scope, issued_on__gte=period.start, issued_on__lte=period.end).count()
-    tasks = Task.objects.filter(scope, due_on__gte=period.start, due_on__lte=period.end).aggregate(
-        due=Count("pk"), done=Count("pk", filter=Q(status=Task.Status.DONE))
-    )
-    return issued, tasks["due"], tasks["done"]
+    resolutions = Resolution.objects.filter(scope, issued_on__gte=period.start, issued_on__lte=period.end)
+    tasks = Task.objects.filter(scope, due_on__gte=period.start, due_on__lte=period.end)
+    done = Case(When(status=Task.Status.DONE, then=Value(1)))
+
+    def count(queryset, what=None):
+        # COUNT over the whole filtered set, as a scalar subquery (no GROUP BY): three counts, one query.
+        what = what if what is not None else Value(1)
+        return Subquery(queryset.order_by().annotate(n=Func(what, function="COUNT")).values("n"))
+
+    row = PartyUnit.objects.filter(pk=unit.pk).values_list(count(resolutions), count(tasks), count(tasks, done))
+    return row.get()
 
 
-def children(unit: PartyUnit) -> list[PartyUnit]:
-    return list(PartyUnit.objects.filter(parent=unit).exclude(kind=PartyUnit.Kind.GROUP).order_by("search_name"))
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """The columns of a child unit the dashboard's table shows (no model instance per row)."""
+
+    pk: int
+    uid: uuid.UUID
+    name: str
+    short_name: str
+    kind: str
+    unit_type: str
+    search_name: str
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
 
 
-def by_child(unit: PartyUnit, period: Period, unit_type: str | None = None) -> list[tuple[PartyUnit, Figures]]:
-    """One row per child unit (committee, grassroots committee or cell) with data in the period."""
+def children(unit: PartyUnit) -> list[UnitRow]:
+    rows = PartyUnit.objects.filter(parent=unit).exclude(kind=PartyUnit.Kind.GROUP).order_by("search_name")
+    return [UnitRow(*r) for r in rows.values_list(*UnitRow.__slots__)]
+
+
+def by_child(unit: PartyUnit, period: Period, unit_type: str | None = None) -> list[tuple[UnitRow, Figures]]:
+    """One row per child unit (committee, grassroots committee or cell) with data in the period:
+    two narrow queries (the children's columns, their roll-up rows summed)."""
     kids = {u.pk: u for u in children(unit)}
     if not kids:
         return []

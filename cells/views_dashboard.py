@@ -8,25 +8,36 @@ subtree, a secretary her own cell; anything else is a 404.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cells import stats
 from cells.models import PartyUnit
+from cells.templatetags.dashboard import LEVEL_CLASS, pct_text
+from meetings import summaries
 from meetings.summaries import ym_of, ym_split
 from members import access
 from members.access import Action
 from members.audit import client_address, read_log_record
 
 TREND_MONTHS = 24
+ZERO_UID = uuid.UUID(int=0)
 SORT_COLUMNS = (
     ("name", _("Unit")),
     ("on_schedule", _("On schedule")),
@@ -166,11 +177,15 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
     group = request.GET.get("group") if request.GET.get("group") in ("unit", "type") else "unit"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
     descending = request.GET.get("dir") == "desc"
-    headline = stats.figures(unit, period, unit_type)
+    try:
+        missed_page = max(int(request.GET.get("missed_page") or 1), 1)
+    except ValueError:
+        missed_page = 1
     is_cell = unit.kind == PartyUnit.Kind.CELL
+    ancestors, stamp = _ancestors_and_stamp(request.user, unit)
     context = {
         "unit": unit,
-        "ancestors": _ancestors_in_scope(request.user, unit),
+        "ancestors": ancestors,
         "form": form,
         "period": period,
         "unit_type": unit_type,
@@ -180,30 +195,151 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
         "group": group,
         "sort": sort,
         "descending": descending,
-        "headline": headline,
-        "metrics": [(key, label, headline.level(key)) for key, label in stats.METRICS],
         "is_cell": is_cell,
-        "trend": trend_chart(stats.trend(unit, period, TREND_MONTHS, unit_type)),
-        "targets": stats.TARGETS,
         "sort_columns": SORT_COLUMNS,
     }
+    context["fragments"] = _fragments(context, stamp if stamp is not None else summaries.stamp_of(unit.pk), missed_page)
+    # Resolutions and tasks are written by another app: counted live, outside the cached fragments.
+    context["resolutions"], context["tasks_due"], context["tasks_done"] = stats.resolution_counts(
+        unit, period, unit_type
+    )
+    context["tasks_rate"] = stats._ratio(context["tasks_done"], context["tasks_due"])
     if is_cell:
         context["meetings"] = list(stats.cell_meetings(unit, period))
         context["members"] = stats.cell_members(unit, period)
-    elif group == "type":
-        context["type_rows"] = stats.by_type(unit, period)
-    else:
-        context["rows"] = _sort(stats.by_child(unit, period, unit_type), sort, descending)
-    missed = Paginator(stats.missed_months(unit, period, unit_type), 20)
-    # The headline already counts them (cell-months less months held): no COUNT query.
-    missed.count = headline.missed_months
-    context["missed"] = missed.get_page(request.GET.get("missed_page"))
     return context
 
 
-def _ancestors_in_scope(user, unit: PartyUnit) -> list[PartyUnit]:
+# Fragments of the page built from the summary tables, cached under the unit's summary stamp
+# (meetings.summaries.SummaryStamp): every write that changes the unit's figures, or the name, type
+# or place of a unit in its subtree, gives the unit a new stamp in the same transaction, so no
+# fragment outlives a commit. The timeout only bounds what the cache keeps.
+FRAGMENT_SECONDS = 24 * 3600
+
+
+def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
+    unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
+    base = ":".join(
+        str(part)
+        for part in (
+            "dash",
+            unit.pk,
+            stamp,
+            get_language(),
+            period.kind,
+            period.low,
+            period.high,
+            unit_type or "",
+        )
+    )
+    if context["is_cell"]:
+        table_key = None
+    else:
+        table_key = f"{base}:{context['group']}:{context['sort']}:{int(context['descending'])}"
+    keys = {"summary": f"{base}:summary", "table": table_key, "missed": f"{base}:missed:{missed_page}"}
+    found = cache.get_many([k for k in keys.values() if k])
+    out, new = {}, {}
+    headline = None
+    for name, key in keys.items():
+        if key is None:
+            continue
+        if key in found:
+            out[name] = found[key]
+            continue
+        if name in ("summary", "missed") and headline is None:
+            headline = stats.figures(unit, period, unit_type, resolutions=False)
+        if name == "summary":
+            value = _render_summary(context, headline)
+        elif name == "table":
+            value = _render_table(context)
+        else:
+            value = _render_missed(context, headline, missed_page)
+        out[name] = new[key] = value
+    if new:
+        cache.set_many(new, FRAGMENT_SECONDS)
+    return {
+        name: {part: mark_safe(html) for part, html in value.items()}  # noqa: S308 - rendered by us above
+        if isinstance(value, dict)
+        else mark_safe(value)  # noqa: S308
+        for name, value in out.items()
+    }
+
+
+def _render_summary(context: dict, headline: stats.Figures) -> dict:
+    ctx = context | {
+        "headline": headline,
+        "metrics": [(key, label, headline.level(key)) for key, label in stats.METRICS],
+        "trend": trend_chart(stats.trend(context["unit"], context["period"], TREND_MONTHS, context["unit_type"])),
+    }
+    return {
+        "cards": render_to_string("cells/dashboard/unit.html#cards", ctx),
+        "trend": render_to_string("cells/dashboard/_trend.html", ctx),
+    }
+
+
+def _render_table(context: dict) -> str:
+    unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
+    if context["group"] == "type":
+        return render_to_string(
+            "cells/dashboard/unit.html#type-table", context | {"type_rows": stats.by_type(unit, period)}
+        )
+    rows = _sort(stats.by_child(unit, period, unit_type), context["sort"], context["descending"])
+    body = mark_safe(_unit_rows(rows, context))  # noqa: S308 - every name is escaped in _unit_rows
+    return render_to_string("cells/dashboard/unit.html#unit-table", context | {"body": body})
+
+
+def _unit_rows(rows: list[tuple[stats.UnitRow, stats.Figures]], context: dict) -> str:
+    """The child table's body as one string: a row of a province holds ~80 units and 8 figures
+    each, and a template tag per figure cost ~1 ms a row."""
+    separator = get_format("DECIMAL_SEPARATOR")
+    href = reverse("dashboard:unit", kwargs={"uid": ZERO_UID}).replace(str(ZERO_UID), "{}") + "?" + context["qs"]
+    href = escape(href)
+    types = {value: escape(label) for value, label in PartyUnit.UnitType.choices}
+    flag = f' <span class="badge text-bg-danger" title="{escape(_("Below target"))}">!</span>'
+    out = []
+    for u, f in rows:
+        levels = f.levels
+        cells = [
+            f'<td class="text-end text-{LEVEL_CLASS[levels[metric]]}">{pct_text(value, separator)}</td>'
+            for metric, value in (
+                ("on_schedule", f.on_schedule),
+                ("attendance", f.attendance),
+                ("premeeting", f.premeeting_rate),
+                ("thematic", f.thematic),
+            )
+        ]
+        badge = (
+            f' <span class="badge text-bg-light border d-none d-md-inline">{types.get(u.unit_type, "")}</span>'
+            if u.kind == PartyUnit.Kind.CELL
+            else ""
+        )
+        warn = flag if any(level in ("warn", "bad") for level in levels.values()) else ""
+        missed = f.missed_months
+        missed = f'<span class="text-danger">{missed}</span>' if missed else "0"
+        out.append(
+            f'<tr><td><a href="{href.format(u.uid)}">{escape(u.display_name)}</a>{badge}{warn}</td>'
+            + "".join(cells)
+            + f'<td class="text-end">{pct_text(f.duration, separator)}</td>'
+            f'<td class="text-end">{pct_text(f.higher, separator)}</td>'
+            f'<td class="text-end">{missed}</td></tr>'
+        )
+    return "".join(out)
+
+
+def _render_missed(context: dict, headline: stats.Figures, page: int) -> str:
+    missed = Paginator(stats.missed_months(context["unit"], context["period"], context["unit_type"]), 20)
+    # The headline already counts them (cell-months less months held): no COUNT query.
+    missed.count = headline.missed_months
+    return render_to_string("cells/dashboard/unit.html#missed", context | {"missed": missed.get_page(page)})
+
+
+def _ancestors_and_stamp(user, unit: PartyUnit) -> tuple[list[PartyUnit], int | None]:
+    """The breadcrumb (ancestors in the user's scope) and the unit's summary stamp, one query."""
+    stamp = summaries.SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")
+    rows = list(unit.ancestors().annotate(stamp=Subquery(stamp)))
+    own = next((a.stamp for a in rows if a.pk == unit.pk), None)
     # access.can() reads the user's grants already loaded for this request: no query per ancestor.
-    return [a for a in unit.ancestors().exclude(pk=unit.pk) if access.can(user, Action.VIEW_DASHBOARD, a)]
+    return [a for a in rows if a.pk != unit.pk and access.can(user, Action.VIEW_DASHBOARD, a)], own
 
 
 @login_required

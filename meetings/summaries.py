@@ -20,11 +20,12 @@ A month is held as one integer, ``ym = year * 12 + month - 1``, so a range is on
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
@@ -111,22 +112,25 @@ class MeetingCount(models.Model):
 
 
 class _MonthFigures(models.Model):
+    # Plain integers, no CHECK (>= 0): the roll-up adds signed deltas with one INSERT ... ON CONFLICT
+    # DO UPDATE, and both databases check the proposed row before they find the conflict.
+    # rebuild_summaries --check still compares every row with live aggregation.
     unit_type = models.CharField(max_length=24)
     ym = models.PositiveIntegerField()
-    cell_months = models.PositiveIntegerField(default=0)
-    held_months = models.PositiveIntegerField(default=0)
-    regular_held = models.PositiveIntegerField(default=0)
-    premeeting = models.PositiveIntegerField(default=0)
-    higher_delegate = models.PositiveIntegerField(default=0)
-    expected = models.PositiveIntegerField(default=0)
-    present = models.PositiveIntegerField(default=0)
-    unexcused = models.PositiveIntegerField(default=0)
-    timed_held = models.PositiveIntegerField(default=0)
-    duration_ok = models.PositiveIntegerField(default=0)
-    thematic_held = models.PositiveIntegerField(default=0)
-    meetings_held = models.PositiveIntegerField(default=0)
-    cell_quarters = models.PositiveIntegerField(default=0)
-    thematic_quarters = models.PositiveIntegerField(default=0)
+    cell_months = models.IntegerField(default=0)
+    held_months = models.IntegerField(default=0)
+    regular_held = models.IntegerField(default=0)
+    premeeting = models.IntegerField(default=0)
+    higher_delegate = models.IntegerField(default=0)
+    expected = models.IntegerField(default=0)
+    present = models.IntegerField(default=0)
+    unexcused = models.IntegerField(default=0)
+    timed_held = models.IntegerField(default=0)
+    duration_ok = models.IntegerField(default=0)
+    thematic_held = models.IntegerField(default=0)
+    meetings_held = models.IntegerField(default=0)
+    cell_quarters = models.IntegerField(default=0)
+    thematic_quarters = models.IntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -165,6 +169,54 @@ class UnitMonth(_MonthFigures):
         return f"{self.unit_id} {self.unit_type} {ym_split(self.ym)}"
 
 
+class SummaryStamp(models.Model):
+    """A unit's dashboard version. Every write that changes the unit's figures (its UnitMonth rows)
+    or how its pages read (a unit of its subtree renamed, moved, retyped, re-dated) sets a new random
+    stamp in the same transaction; the dashboard's cached fragments carry it in their key, so a
+    commit retires them at once in every process."""
+
+    unit = models.OneToOneField(PartyUnit, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    stamp = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.stamp}"
+
+
+def stamp_of(unit_id: int) -> int:
+    stamp = SummaryStamp.objects.filter(unit_id=unit_id).values_list("stamp", flat=True).first()
+    if stamp is None:
+        # Never written since it was made (factories, bulk seeds): a stamp of its own from now on,
+        # so a fragment cached for another database's unit with the same id can never match.
+        bump_stamps(ids=[unit_id])
+        stamp = SummaryStamp.objects.filter(unit_id=unit_id).values_list("stamp", flat=True).first()
+    return stamp
+
+
+def _prefixes(path: str) -> list[str]:
+    """The materialised paths of a unit and its ancestors (the precomputed ancestor path)."""
+    return [path[: i + PATH_STEP + 1] for i in range(0, len(path), PATH_STEP + 1)]
+
+
+def _units_where(paths: list[str] | None = None, ids: list[int] | None = None) -> tuple[str, list]:
+    if paths is not None:
+        return f"u.path IN ({', '.join(['%s'] * len(paths))})", list(paths)
+    return f"u.id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def bump_stamps(*, paths: list[str] | None = None, ids: list[int] | None = None, every: bool = False) -> None:
+    """A new stamp for the units named by path or id (or every unit), in one statement."""
+    if not every and not (paths or ids):
+        return
+    where, params = ("TRUE", []) if every else _units_where(paths, ids)
+    stamps, units = SummaryStamp._meta.db_table, PartyUnit._meta.db_table
+    sql = f"""
+        INSERT INTO {stamps} (unit_id, stamp) SELECT u.id, %s FROM {units} u WHERE {where} ORDER BY u.id
+        ON CONFLICT (unit_id) DO UPDATE SET stamp = excluded.stamp
+    """  # noqa: S608 - names from the models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [secrets.randbits(62), *params])
+
+
 # --- The per-meeting row ------------------------------------------------------------------------
 
 
@@ -187,7 +239,8 @@ def _has_premeeting(meeting: Meeting, window: int) -> bool:
 
 
 def _meeting_values(meeting: Meeting, window) -> dict:
-    """window: a callable giving the pre-meeting window (a settings query, made only when needed)."""
+    """window: a callable giving the pre-meeting window (a settings query, made only when needed).
+    The meeting may carry `has_delegate` (annotated by meeting_changed): no query for the guests."""
     held = meeting.status in Meeting.HELD_STATUSES
     c = counting.count(Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS))
     timed = meeting.kind in (Meeting.Kind.REGULAR, Meeting.Kind.THEMATIC)
@@ -206,7 +259,12 @@ def _meeting_values(meeting: Meeting, window) -> dict:
         "excused": c.excused,
         "unexcused": c.unexcused,
         "premeeting": regular_held and _has_premeeting(meeting, window()),
-        "higher_delegate": regular_held and meeting.guests.filter(is_higher_delegate=True).exists(),
+        "higher_delegate": regular_held
+        and (
+            meeting.has_delegate
+            if hasattr(meeting, "has_delegate")
+            else meeting.guests.filter(is_higher_delegate=True).exists()
+        ),
         "duration_ok": (duration is not None and duration >= meeting.required_minutes) if timed else None,
     }
 
@@ -242,11 +300,13 @@ def _cell_range(cell: PartyUnit, today: datetime.date | None = None) -> range:
     return range(low, high + 1)
 
 
-def _cell_months_from_counts(cell: PartyUnit, yms: set[int]) -> dict[int, dict[str, int]]:
-    """The cell's figures for the given months (whole quarters: the quarter flags look back)."""
+def _cell_months_from_counts(cell: PartyUnit, yms: set[int], rows=None) -> dict[int, dict[str, int]]:
+    """The cell's figures for the given months (whole quarters: the quarter flags look back).
+    rows: the cell's held MeetingCount rows of those quarters when the caller has them."""
     quarters = {quarter_start(ym) for ym in yms}
     months = sorted({q + i for q in quarters for i in range(3)})
-    rows = MeetingCount.objects.filter(cell_id=cell.pk, ym__in=months, held=True)
+    if rows is None:
+        rows = MeetingCount.objects.filter(cell_id=cell.pk, ym__in=months, held=True)
     by_month: dict[int, list[MeetingCount]] = defaultdict(list)
     for row in rows:
         by_month[row.ym].append(row)
@@ -292,8 +352,7 @@ def _quarter_flags(months: dict[int, dict[str, int]]) -> None:
 
 
 def _ancestor_ids(path: str) -> list[int]:
-    prefixes = [path[: i + PATH_STEP + 1] for i in range(0, len(path), PATH_STEP + 1)]
-    return list(PartyUnit.objects.filter(path__in=prefixes).values_list("pk", flat=True))
+    return list(PartyUnit.objects.filter(path__in=_prefixes(path)).values_list("pk", flat=True))
 
 
 def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
@@ -323,18 +382,44 @@ def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
         unique_fields=["cell", "ym"],
         update_fields=list(SUM_FIELDS),
     )
-    _add_to_ancestors(_ancestor_ids(cell.path), cell.unit_type, changed)
+    _add_to_ancestors(unit_type=cell.unit_type, deltas=changed, paths=_prefixes(cell.path))
 
 
-def _add_to_ancestors(ancestors: list[int], unit_type: str, deltas: dict[int, dict[str, int]]) -> None:
-    UnitMonth.objects.bulk_create(
-        [UnitMonth(unit_id=a, unit_type=unit_type, ym=ym) for a in ancestors for ym in deltas],
-        ignore_conflicts=True,
-    )
+def _add_to_ancestors(
+    *, unit_type: str, deltas: dict[int, dict[str, int]], paths: list[str] | None = None, ids: list[int] | None = None
+) -> None:
+    """Add the deltas to the rows of the units named by path (the cell's precomputed ancestor
+    path) or id, creating missing rows: one INSERT ... SELECT ... ON CONFLICT DO UPDATE for every
+    ancestor and month (was an INSERT plus one UPDATE per month and a query for the ancestors'
+    ids), and one more to give those units a new stamp."""
+    if not deltas or not (paths or ids):
+        return
+    where, unit_params = _units_where(paths, ids)
+    columns = ("ym", *SUM_FIELDS)
+    first = "SELECT " + ", ".join(f"CAST(%s AS integer) AS {c}" for c in columns)
+    other = "SELECT " + ", ".join(["CAST(%s AS integer)"] * len(columns))
+    months = sorted(deltas)
+    values = " UNION ALL ".join([first] + [other] * (len(months) - 1))
+    params = [v for ym in months for v in (ym, *(deltas[ym][f] for f in SUM_FIELDS))]
+    table = UnitMonth._meta.db_table
     # Rows locked in one order (unit, then month) by every writer: no deadlock between two cells.
-    for ym in sorted(deltas):
-        delta = {f: F(f) + d for f, d in deltas[ym].items() if d}
-        UnitMonth.objects.filter(unit_id__in=ancestors, unit_type=unit_type, ym=ym).update(**delta)
+    sql = """
+        INSERT INTO {table} (unit_id, unit_type, ym, {fields})
+        SELECT u.id, %s, d.ym, {d_fields} FROM {units} u CROSS JOIN ({values}) d
+        WHERE {where} ORDER BY u.id, d.ym
+        ON CONFLICT (unit_id, ym, unit_type) DO UPDATE SET {sums}
+    """.format(  # noqa: S608 - names from the models, values are parameters
+        table=table,
+        fields=", ".join(SUM_FIELDS),
+        d_fields=", ".join("d." + f for f in SUM_FIELDS),
+        units=PartyUnit._meta.db_table,
+        values=values,
+        where=where,
+        sums=", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in SUM_FIELDS),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [unit_type, *params, *unit_params])
+    bump_stamps(paths=paths, ids=ids)
 
 
 # --- Entry points called by the services ------------------------------------------------------
@@ -344,18 +429,25 @@ def meeting_changed(meeting: Meeting) -> None:
     """Called by every meetings service that writes a meeting, its attendance, guests or minutes,
     inside its transaction. Recomputes the meeting's row; for a committee meeting also the
     pre-meeting flag of the regular meetings in the window after its old and new times (the
-    window crosses months: a committee meeting on 25 January serves the meeting of February)."""
-    meeting = Meeting.objects.select_related("unit").get(pk=meeting.pk)
+    window crosses months: a committee meeting on 25 January serves the meeting of February).
+    An attendance change costs five reads and four writes: the meeting (with its delegate flag),
+    its attendance, its quarter's counts (its old row among them), the cell's stored months;
+    the count, the cell-months, every ancestor's months and stamps."""
+    delegate = Guest.objects.filter(meeting=OuterRef("pk"), is_higher_delegate=True)
+    meeting = Meeting.objects.select_related("unit").annotate(has_delegate=Exists(delegate)).get(pk=meeting.pk)
     cell = meeting.unit
-    old = MeetingCount.objects.filter(pk=meeting.pk).first()
+    ym = _meeting_ym(meeting)
+    quarter = [quarter_start(ym) + i for i in range(3)]
+    stored = list(MeetingCount.objects.filter(Q(pk=meeting.pk) | Q(cell_id=cell.pk, ym__in=quarter, held=True)))
+    old = next((row for row in stored if row.pk == meeting.pk), None)
     values = _meeting_values(meeting, lambda: get_setting(cell, WINDOW_KEY))
     if old is None:
         MeetingCount.objects.create(meeting=meeting, **values)
     else:
         MeetingCount.objects.filter(pk=meeting.pk).update(**values)
-    touched = {values["ym"]} | ({old.ym} if old else set())
     if not (values["held"] or (old and old.held)):
         return  # a meeting not held (now or before) counts nowhere
+    touched = {ym} | ({old.ym} if old else set())
     if meeting.kind == Meeting.Kind.COMMITTEE:
         window = get_setting(cell, WINDOW_KEY)
         starts = {values["starts_at"]} | ({old.starts_at} if old else set())
@@ -366,7 +458,13 @@ def meeting_changed(meeting: Meeting) -> None:
             held = regular.status in Meeting.HELD_STATUSES
             MeetingCount.objects.filter(pk=regular.pk).update(premeeting=held and _has_premeeting(regular, window))
             touched.add(_meeting_ym(regular))
-    _write_cell_months(cell, _cell_months_from_counts(cell, touched))
+    rows = None
+    if {quarter_start(t) for t in touched} == {quarter[0]} and meeting.kind != Meeting.Kind.COMMITTEE:
+        # The quarter's rows are in hand: this meeting's new row replaces its old one.
+        rows = [r for r in stored if r.pk != meeting.pk and r.held]
+        if values["held"]:
+            rows.append(MeetingCount(meeting_id=meeting.pk, **values))
+    _write_cell_months(cell, _cell_months_from_counts(cell, touched, rows))
 
 
 def cell_refresh(cell: PartyUnit) -> None:
@@ -394,6 +492,8 @@ def unit_changed(unit: PartyUnit, before: dict) -> None:
         _shift(unit.pk, _ancestor_ids(unit.path), _ancestor_ids(unit.path), new_type=unit.unit_type)
     if unit.kind == PartyUnit.Kind.CELL:
         cell_refresh(unit)
+    # Its name, type or place shows on its own pages and on every ancestor's (old and new).
+    bump_stamps(paths=_prefixes(unit.path) + (_prefixes(before["path"]) if before.get("path") else []))
 
 
 def _shift(cell_id: int, old: list[int], new: list[int], new_type: str | None = None) -> None:
@@ -401,8 +501,10 @@ def _shift(cell_id: int, old: list[int], new: list[int], new_type: str | None = 
     for r in CellMonth.objects.filter(cell_id=cell_id).values("ym", "unit_type", *SUM_FIELDS):
         by_type[r["unit_type"]][r["ym"]] = {f: r[f] for f in SUM_FIELDS}
     for unit_type, rows in by_type.items():
-        _add_to_ancestors(old, unit_type, {ym: {f: -v for f, v in r.items()} for ym, r in rows.items()})
-        _add_to_ancestors(new, new_type or unit_type, rows)
+        _add_to_ancestors(
+            unit_type=unit_type, deltas={ym: {f: -v for f, v in r.items()} for ym, r in rows.items()}, ids=old
+        )
+        _add_to_ancestors(unit_type=new_type or unit_type, deltas=rows, ids=new)
     if new_type:
         CellMonth.objects.filter(cell_id=cell_id).update(unit_type=new_type)
 
@@ -679,6 +781,7 @@ def rebuild(stdout=None, batch: int = 5000) -> dict[str, int]:
             batch_size=batch,
         )
         counts["unit_months"] += len(totals)
+    bump_stamps(every=True)
     return counts
 
 

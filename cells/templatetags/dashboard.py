@@ -1,7 +1,7 @@
 """Small formatting filters of the dashboard pages and report."""
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.formats import get_format
 
 register = template.Library()
 
@@ -9,12 +9,17 @@ LEVEL_CLASS = {"ok": "success", "warn": "warning", "bad": "danger", "none": "sec
 METRIC_ATTR = {"premeeting": "premeeting_rate"}
 
 
-@register.filter
-def pct(value):
-    """0.8571 -> "85,7%" (a dash when there is nothing to divide by)."""
+def pct_text(value, separator: str) -> str:
+    """0.8571 -> "85,7%" with the language's decimal separator (a dash when there is nothing to
+    divide by). Values are at most 100: no thousands separator to place."""
     if value is None:
         return "—"
-    return f"{number_format(round(value * 100, 1), 1)}%"
+    return f"{value * 100:.1f}".replace(".", separator) + "%"
+
+
+@register.filter
+def pct(value):
+    return pct_text(value, get_format("DECIMAL_SEPARATOR"))
 
 
 @register.filter
