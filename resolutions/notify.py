@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cells.tree_settings import settings_for
 from meetings.notify import TreeSettings
 from members.models import Membership, TemporaryAttachment
-from members.notifications.planning import committee_user_ids, plan
+from members.notifications.planning import cancel, committee_user_ids, plan, replan
 from members.notifications.registry import NotificationKind, register_kind, register_planner
 
 from .models import Comment, ConsultationVote, Draft, Task
@@ -42,8 +43,8 @@ def register() -> None:
     register_planner("resolutions.tasks", plan_tasks)
 
 
-def _roll(unit_ids, day: datetime.date, full_only: bool = False) -> dict[int, dict[int, int]]:
-    """unit id -> {member id: login id} of members on the roll of the unit (or a cell under it)."""
+def _roll(unit_ids, day: datetime.date, full_only: bool = False) -> dict[int, dict[int, int | None]]:
+    """unit id -> {member id: login id or None} of members on the roll of the unit (or a cell under it)."""
     from cells.models import PartyUnit
 
     units = {u.pk: u.path for u in PartyUnit.objects.filter(pk__in=list(unit_ids)).only("pk", "path")}
@@ -57,12 +58,33 @@ def _roll(unit_ids, day: datetime.date, full_only: bool = False) -> dict[int, di
     for path in units.values():
         paths |= Q(cell__path__startswith=path)
     for model in (Membership, TemporaryAttachment):
-        rows = model.objects.filter(Membership.active_on(day), on_roll, paths, member__user__isnull=False)
+        rows = model.objects.filter(Membership.active_on(day), on_roll, paths)
         for cell_path, member_id, user_id in rows.values_list("cell__path", "member_id", "member__user_id"):
             for unit_id, path in units.items():
                 if cell_path.startswith(path):
                     result[unit_id][member_id] = user_id
     return result
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    # In UTC: a deadline read back from the database and the one a service just set name the same
+    # occurrence whatever time zone they carry.
+    return f"{moment.astimezone(datetime.UTC):%Y-%m-%dT%H:%M}"
+
+
+def _recipients(members: dict[int, int | None]) -> dict:
+    """plan()'s arguments for {member id: login id or None}: logins, and members without one."""
+    return {
+        "recipient_ids": {user for user in members.values() if user},
+        "member_ids": {member for member, user in members.items() if not user},
+    }
+
+
+def _task_recipients(task: Task, committees: dict[int, set[int]]) -> dict:
+    recipients = _recipients({m.pk: m.user_id for m in task.assignees.all()})
+    if task.assigned_to_committee:
+        recipients["recipient_ids"] |= committees.get(task.unit_id, set())
+    return recipients
 
 
 def _window(now, setting: TreeSettings):
@@ -95,10 +117,10 @@ def plan_drafts(now: datetime.datetime) -> int:
         for draft in commenting:
             if draft.comment_deadline - datetime.timedelta(hours=hours.for_unit(draft.unit)) > now:
                 continue
-            missing = [user for member, user in roll[draft.unit_id].items() if (draft.pk, member) not in commented]
+            missing = {m: u for m, u in roll[draft.unit_id].items() if (draft.pk, m) not in commented}
             planned += plan(
-                kind=COMMENT_DEADLINE, obj=draft, recipient_ids=missing,
-                occurrence=f"comments:{draft.comment_deadline:%Y-%m-%dT%H:%M}", due_at=now,
+                kind=COMMENT_DEADLINE, obj=draft, **_recipients(missing),
+                occurrence=f"comments:{_stamp(draft.comment_deadline)}", due_at=now,
                 context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(draft.comment_deadline)},
                 url=reverse("resolutions:draft", args=[draft.uid]),
             )  # fmt: skip
@@ -108,10 +130,10 @@ def plan_drafts(now: datetime.datetime) -> int:
         for draft in voting:
             if draft.vote_deadline - datetime.timedelta(hours=hours.for_unit(draft.unit)) > now:
                 continue
-            missing = [user for member, user in roll[draft.unit_id].items() if (draft.pk, member) not in voted]
+            missing = {m: u for m, u in roll[draft.unit_id].items() if (draft.pk, m) not in voted}
             planned += plan(
-                kind=VOTE_MISSING, obj=draft, recipient_ids=missing,
-                occurrence=f"vote:{draft.vote_deadline:%Y-%m-%dT%H:%M}", due_at=now,
+                kind=VOTE_MISSING, obj=draft, **_recipients(missing),
+                occurrence=f"vote:{_stamp(draft.vote_deadline)}", due_at=now,
                 context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(draft.vote_deadline)},
                 url=reverse("resolutions:draft", args=[draft.uid]),
             )  # fmt: skip
@@ -139,12 +161,86 @@ def plan_tasks(now: datetime.datetime) -> int:
             kind, occurrence = TASK_DUE_SOON, f"due-soon:{task.due_on.isoformat()}"
         else:
             continue
-        recipients = {m.user_id for m in task.assignees.all() if m.user_id}
-        if task.assigned_to_committee:
-            recipients |= committees.get(task.unit_id, set())
         planned += plan(
-            kind=kind, obj=task, recipient_ids=recipients, occurrence=occurrence, due_at=now,
+            kind=kind, obj=task, **_task_recipients(task, committees), occurrence=occurrence, due_at=now,
             context={"task": task, "unit": task.unit, "due_on": task.due_on},
             url=reverse("resolutions:task", args=[task.uid]),
         )  # fmt: skip
     return planned
+
+
+# --- Planned by the services, inside the transaction of the change ------------------------------
+
+
+def _draft_url(draft: Draft) -> str:
+    return reverse("resolutions:draft", args=[draft.uid])
+
+
+def draft_changed(draft: Draft) -> None:
+    """Comments opened or their deadline moved, a member commented or withdrew, comments closed,
+    the written vote opened, a vote cast, voting closed: the reminders before each deadline go to
+    exactly those who have not answered yet (the beat sweep stays as the safety net)."""
+    now = timezone.now()
+    lead = datetime.timedelta(hours=settings_for(draft.unit)["draft_comment_reminder_hours"])
+    today = timezone.localdate(now)
+    if draft.status == Draft.Status.OPEN and draft.comment_deadline and draft.comment_deadline > now:
+        commented = set(Comment.objects.filter(draft=draft, withdrawn=False).values_list("author_id", flat=True))
+        roll = _roll([draft.unit_id], today)[draft.unit_id]
+        replan(
+            kind=COMMENT_DEADLINE, obj=draft,
+            **_recipients({m: u for m, u in roll.items() if m not in commented}),
+            occurrence=f"comments:{_stamp(draft.comment_deadline)}",
+            due_at=max(draft.comment_deadline - lead, now),
+            context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(draft.comment_deadline)},
+            url=_draft_url(draft),
+        )  # fmt: skip
+    else:
+        cancel(obj=draft, kinds=[COMMENT_DEADLINE])
+    voting = draft.status == Draft.Status.VOTING and draft.is_written_consultation
+    if voting and draft.vote_deadline and draft.vote_deadline > now:
+        voted = set(ConsultationVote.objects.filter(draft=draft).values_list("member_id", flat=True))
+        roll = _roll([draft.unit_id], today, full_only=True)[draft.unit_id]
+        replan(
+            kind=VOTE_MISSING, obj=draft,
+            **_recipients({m: u for m, u in roll.items() if m not in voted}),
+            occurrence=f"vote:{_stamp(draft.vote_deadline)}",
+            due_at=max(draft.vote_deadline - lead, now),
+            context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(draft.vote_deadline)},
+            url=_draft_url(draft),
+        )  # fmt: skip
+    else:
+        cancel(obj=draft, kinds=[VOTE_MISSING])
+
+
+def _morning(day: datetime.date) -> datetime.datetime:
+    # Task reminders arrive at the start of a working day, in the cell's time zone.
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(8)))
+
+
+def task_changed(task: Task) -> None:
+    """A task assigned, reassigned, given a new due date, or done: its reminders before and after
+    the due date are planned for the current assignees and date; a done task cancels them."""
+    if task.status == Task.Status.DONE or task.due_on is None:
+        cancel(obj=task, kinds=[TASK_DUE_SOON, TASK_OVERDUE])
+        return
+    now, today = timezone.now(), timezone.localdate()
+    committees = committee_user_ids([task.unit_id], today) if task.assigned_to_committee else {}
+    recipients = _task_recipients(task, committees)
+    days = settings_for(task.unit)["task_due_soon_days"]
+    common = {
+        "obj": task,
+        "context": {"task": task, "unit": task.unit, "due_on": task.due_on},
+        "url": reverse("resolutions:task", args=[task.uid]),
+        **recipients,
+    }
+    if task.due_on >= today:
+        replan(
+            kind=TASK_DUE_SOON, occurrence=f"due-soon:{task.due_on.isoformat()}",
+            due_at=max(_morning(task.due_on - datetime.timedelta(days=days)), now), **common,
+        )  # fmt: skip
+    else:
+        cancel(obj=task, kinds=[TASK_DUE_SOON])
+    replan(
+        kind=TASK_OVERDUE, occurrence=f"overdue:{task.due_on.isoformat()}",
+        due_at=max(_morning(task.due_on + datetime.timedelta(days=1)), now), **common,
+    )  # fmt: skip

@@ -196,6 +196,35 @@ def cancel(*, obj: models.Model, kinds: Iterable[str] | None = None, keep_occurr
     return rows.update(state=Notification.State.CANCELLED, last_error="")
 
 
+def replan(
+    *,
+    kind: str,
+    obj: models.Model,
+    recipient_ids: Iterable[int],
+    occurrence: str,
+    due_at: datetime.datetime,
+    member_ids: Iterable[int] = (),
+    **text,
+) -> int:
+    """Make the object's rows of one kind match this plan, when what they depend on changed (a
+    deadline moved, a task reassigned, a member commented): rows still waiting for another
+    occurrence or for people no longer concerned are cancelled; rows of this occurrence cancelled
+    by an earlier replan come back (a withdrawn comment, an assignee put back), due at the new time;
+    the rest is planned. Rows cancelled for another reason (e-mail turned off) stay cancelled."""
+    users, members = {pk for pk in recipient_ids if pk}, {pk for pk in member_ids if pk}
+    rows = Notification.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk, kind=kind)
+    concerned = Q(occurrence=occurrence) & (Q(recipient_id__in=users) | Q(member_id__in=members))
+    rows.filter(state=Notification.State.PENDING).exclude(concerned).update(
+        state=Notification.State.CANCELLED, last_error=""
+    )
+    rows.filter(concerned, state__in=[Notification.State.PENDING, Notification.State.CANCELLED], last_error="").update(
+        state=Notification.State.PENDING, due_at=due_at
+    )
+    return plan(
+        kind=kind, obj=obj, recipient_ids=users, member_ids=members, occurrence=occurrence, due_at=due_at, **text
+    )
+
+
 def request_delivery() -> None:
     """Ask a worker to send what is due now, once the transaction commits (the beat sweep would
     find it within a minute anyway; this only makes invitations prompt)."""

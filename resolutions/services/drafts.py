@@ -21,7 +21,7 @@ from cells.models import PartyUnit
 from meetings.models import Meeting
 from members.models import Member, Membership, StatusPeriod, TemporaryAttachment, User
 
-from .. import text
+from .. import notify, text
 from ..models import Comment, Draft, DraftVersion, Response, VersionSection
 
 DRAFT_FIELDS = ("kind", "title", "summary", "meeting", "comment_visibility", "is_written_consultation")
@@ -183,6 +183,7 @@ def comments_open(*, draft: Draft, deadline: datetime.datetime, by: User, visibi
         draft.comment_visibility = visibility
     draft.full_clean()
     draft.save()
+    notify.draft_changed(draft)  # reminders before the (new) deadline
     return draft
 
 
@@ -198,6 +199,7 @@ def comments_close(*, draft: Draft, by: User) -> Draft:
     if draft.comment_deadline is None or draft.comment_deadline > now:
         draft.comment_deadline = now
     draft.save()
+    notify.draft_changed(draft)
     return draft
 
 
@@ -258,6 +260,7 @@ def comment_add(*, draft: Draft, member: Member, text_: str, by: User, section_k
     comment = Comment(draft=draft, version=version, section_key=section_key, author=member, text=_clean_text(text_))
     comment.full_clean()
     comment.save()
+    notify.draft_changed(draft)  # no reminder for someone who has commented
     return comment
 
 
@@ -285,11 +288,12 @@ def comment_edit(*, comment: Comment, member: Member, text_: str, by: User) -> C
 
 @transaction.atomic
 def comment_withdraw(*, comment: Comment, member: Member, by: User) -> Comment:
-    _own_comment_writable(comment, member)
+    draft = _own_comment_writable(comment, member)
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     comment.withdrawn, comment.withdrawn_at = True, timezone.now()
     comment.save()
     Response.objects.filter(comment=comment).delete()
+    notify.draft_changed(draft)
     return comment
 
 

@@ -26,7 +26,7 @@ from meetings.models import Meeting
 from members.access import Action, can
 from members.models import Member, Membership, TemporaryAttachment, User
 
-from .. import text
+from .. import notify, text
 from ..models import Resolution, Task, TaskProgressNote, TaskReview
 
 TEXT_MAX = 2_000
@@ -149,6 +149,7 @@ def task_create(
     task.full_clean()
     task.save()
     task.assignees.set(people)
+    notify.task_changed(task)
     return task
 
 
@@ -201,6 +202,7 @@ def tasks_from_resolution(*, resolution: Resolution, items: list[TaskItem], by: 
     for task, people in rows:
         task.save()
         task.assignees.set(people)
+        notify.task_changed(task)
         tasks.append(task)
     return tasks
 
@@ -224,6 +226,7 @@ def task_update(
     task.save()
     if set(task.assignees.values_list("pk", flat=True)) != {m.pk for m in people}:
         task.assignees.set(people)
+    notify.task_changed(task)  # reassigned or a new due date: reminders follow
     return task
 
 
@@ -240,6 +243,7 @@ def task_set_status(*, task: Task, status: str, by: User) -> Task:
     if task.status != status:
         _apply_status(task, status)
         task.save()
+        notify.task_changed(task)  # done: reminders still waiting are cancelled
     return task
 
 
@@ -262,6 +266,7 @@ def task_progress_add(
     if status and status != task.status:
         _apply_status(task, status)
         task.save()
+        notify.task_changed(task)
     elif task.status == Task.Status.NOT_STARTED:
         # Reporting progress means the work has begun.
         _apply_status(task, Task.Status.IN_PROGRESS)

@@ -16,6 +16,7 @@ from meetings.models import Meeting, Vote
 from meetings.services import roll_on
 from members.models import Member, User
 
+from .. import notify
 from ..models import ConsultationVote, Draft
 from .drafts import comments_are_open, ensure_not_issued, local_time, lock
 
@@ -56,6 +57,7 @@ def voting_start(*, draft: Draft, vote_deadline: datetime.datetime, by: User) ->
     draft.status, draft.vote_deadline = Draft.Status.VOTING, vote_deadline
     draft.full_clean()
     draft.save()
+    notify.draft_changed(draft)  # comment reminders end, vote reminders are planned
     return draft
 
 
@@ -84,6 +86,7 @@ def vote_cast(*, draft: Draft, member: Member, choice: str, by: User, text_: str
     vote.choice, vote.text = choice, (text_ or "").strip()[:5000]
     vote.full_clean()
     vote.save()
+    notify.draft_changed(draft)
     return vote
 
 
@@ -115,6 +118,7 @@ def _decide(draft: Draft, tally: counting.Tally, passed_by: str) -> None:
     draft.passed_by, draft.decided_at = passed_by, timezone.now()
     draft.full_clean()
     draft.save()
+    notify.draft_changed(draft)  # decided: reminders still waiting are cancelled
 
 
 @transaction.atomic
