@@ -180,36 +180,32 @@ def draft_changed(draft: Draft) -> None:
     """Comments opened or their deadline moved, a member commented or withdrew, comments closed,
     the written vote opened, a vote cast, voting closed: the reminders before each deadline go to
     exactly those who have not answered yet (the beat sweep stays as the safety net)."""
-    now = timezone.now()
-    lead = datetime.timedelta(hours=settings_for(draft.unit)["draft_comment_reminder_hours"])
-    today = timezone.localdate(now)
-    if draft.status == Draft.Status.OPEN and draft.comment_deadline and draft.comment_deadline > now:
-        commented = set(Comment.objects.filter(draft=draft, withdrawn=False).values_list("author_id", flat=True))
-        roll = _roll([draft.unit_id], today)[draft.unit_id]
-        replan(
-            kind=COMMENT_DEADLINE, obj=draft,
-            **_recipients({m: u for m, u in roll.items() if m not in commented}),
-            occurrence=f"comments:{_stamp(draft.comment_deadline)}",
-            due_at=max(draft.comment_deadline - lead, now),
-            context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(draft.comment_deadline)},
-            url=_draft_url(draft),
-        )  # fmt: skip
-    else:
-        cancel(obj=draft, kinds=[COMMENT_DEADLINE])
+    commenting = draft.status == Draft.Status.OPEN
     voting = draft.status == Draft.Status.VOTING and draft.is_written_consultation
-    if voting and draft.vote_deadline and draft.vote_deadline > now:
-        voted = set(ConsultationVote.objects.filter(draft=draft).values_list("member_id", flat=True))
-        roll = _roll([draft.unit_id], today, full_only=True)[draft.unit_id]
-        replan(
-            kind=VOTE_MISSING, obj=draft,
-            **_recipients({m: u for m, u in roll.items() if m not in voted}),
-            occurrence=f"vote:{_stamp(draft.vote_deadline)}",
-            due_at=max(draft.vote_deadline - lead, now),
-            context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(draft.vote_deadline)},
-            url=_draft_url(draft),
-        )  # fmt: skip
-    else:
-        cancel(obj=draft, kinds=[VOTE_MISSING])
+    answered = Comment.objects.filter(draft=draft, withdrawn=False).values_list("author_id", flat=True)
+    _remind_missing(draft, COMMENT_DEADLINE, "comments", draft.comment_deadline if commenting else None, answered)
+    voted = ConsultationVote.objects.filter(draft=draft).values_list("member_id", flat=True)
+    _remind_missing(draft, VOTE_MISSING, "vote", draft.vote_deadline if voting else None, voted, full_only=True)
+
+
+def _remind_missing(draft: Draft, kind: str, prefix: str, deadline, answered, full_only: bool = False) -> None:
+    """Members of the roll who have not answered by the deadline are reminded before it; without an
+    open deadline, what was waiting is cancelled."""
+    now = timezone.now()
+    if deadline is None or deadline <= now:
+        cancel(obj=draft, kinds=[kind])
+        return
+    lead = datetime.timedelta(hours=settings_for(draft.unit)["draft_comment_reminder_hours"])
+    answered = set(answered)
+    roll = _roll([draft.unit_id], timezone.localdate(now), full_only=full_only)[draft.unit_id]
+    replan(
+        kind=kind, obj=draft,
+        **_recipients({m: u for m, u in roll.items() if m not in answered}),
+        occurrence=f"{prefix}:{_stamp(deadline)}",
+        due_at=max(deadline - lead, now),
+        context={"draft": draft, "unit": draft.unit, "deadline": timezone.localtime(deadline)},
+        url=_draft_url(draft),
+    )  # fmt: skip
 
 
 def _morning(day: datetime.date) -> datetime.datetime:
