@@ -116,6 +116,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # process's own memory. Sessions are read from the cache and written through to the database
 # (cached_db): a signed-in page reads no session row, and a cache flush signs nobody out.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.ReusingRedisCache"  # one client per pool, not per call
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The inbox badge's count is kept in the cache only when every process shares it (the sweep that
 # delivers runs in the Celery worker); with per-process memory it is counted on each page.

@@ -92,3 +92,18 @@ def client_for(client):
         return client
 
     return _login
+
+
+REDIS_URL = os.environ.get("CHIBO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_redis(url: str = REDIS_URL) -> None:
+    """Skip (with the reason) when no Redis answers; in CI, where one must run, fail instead."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"needs Redis at {url} ({type(exc).__name__}); CI starts one")
