@@ -1,9 +1,12 @@
 """Meeting accessors: every meeting view fetches through these (404 outside scope, 403 read-only)."""
 
+import uuid
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from config.precompiled import PrecompiledGet
 from members.access import Action, can, units_for
 
 from .models import Meeting
@@ -28,14 +31,20 @@ def may_view(user, meeting: Meeting) -> bool:
     return can(user, _visibility(meeting.kind), meeting.unit)
 
 
+# Compiled once per process (config/precompiled.py): the meeting pages are read many times a
+# minute during a meeting.
+_MEETING_BY_UID = PrecompiledGet(
+    lambda uid: Meeting.objects.select_related("unit", "unit__parent").filter(uid=uid),
+    field="uid",
+    sample=uuid.UUID("00000000-0000-4000-8000-00000000c0de"),
+)
+
+
 def get_meeting_for_user(user, uid, write: bool = False) -> Meeting:
     # Fetched by its uid, then checked against the user's grants in Python: one plain query
-    # instead of the scope subqueries, on pages read many times a minute during a meeting.
-    try:
-        meeting = Meeting.objects.select_related("unit", "unit__parent").get(uid=uid)
-    except Meeting.DoesNotExist:
-        raise Http404 from None
-    if not may_view(user, meeting):
+    # instead of the scope subqueries.
+    meeting = _MEETING_BY_UID.get(uid)
+    if meeting is None or not may_view(user, meeting):
         raise Http404
     if write and not can(user, Action.MANAGE_MEETINGS, meeting.unit):
         raise PermissionDenied

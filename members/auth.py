@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 
+from config.precompiled import PrecompiledGet
+
 from members.models import Member, User
 
 
@@ -49,6 +51,12 @@ def _find_user(identifier: str) -> User | None:
     return user
 
 
+# Every signed-in request reads it: compiled once per process (config/precompiled.py).
+_USER_WITH_MEMBER = PrecompiledGet(
+    lambda pk: User._default_manager.select_related("member").filter(pk=pk), field="id", sample=-7_391_204
+)
+
+
 class MemberLoadingMixin:
     """get_user() of every page: the login and its member record in one query (a LEFT JOIN).
 
@@ -57,7 +65,7 @@ class MemberLoadingMixin:
     """
 
     def get_user(self, user_id):
-        user = User._default_manager.select_related("member").filter(pk=user_id).first()
+        user = _USER_WITH_MEMBER.get(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

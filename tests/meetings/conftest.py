@@ -25,3 +25,10 @@ def schedule(cast):
         )
 
     return _schedule
+
+
+@pytest.fixture
+def open_meeting(cast, schedule):
+    """A regular meeting of cell A for March 2026, opened (the roll is taken)."""
+    m = schedule(start=at(2026, 3, 12), period_month=3, period_year=2026)
+    return services.meeting_open(meeting=m, by=cast.secretary_user)

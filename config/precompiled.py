@@ -1,0 +1,109 @@
+"""Reads that every signed-in request makes, with their SQL compiled once per process.
+
+Building the SQL of a queryset costs Django ~0.5–1 ms of CPU per query (more with select_related:
+every column is compiled), more than PostgreSQL spends answering a primary-key lookup. The
+signed-in user and the meeting of the meeting pages are read on every request, so their queries are
+compiled once, on first use for each database, and then only run with a new parameter: the same
+SQL, the same type converters and the same model instances (with their select_related objects) as
+the queryset would give. bench/meeting_page.py measures the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+
+@dataclass
+class _Plan:
+    sql: str
+    params: list
+    slot: int
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+    converters: dict
+
+
+class PrecompiledGet:
+    """One object (or None) by one field's value, through a queryset compiled once.
+
+    `build(value)` returns the queryset for a value (its filters and select_related); `field` is the
+    model field the value is compared with, and `sample` a value of that field that the queryset is
+    first compiled with (any value no real row is likely to be confused with: it is only used to find
+    where the parameter sits in the compiled SQL).
+    """
+
+    def __init__(self, build: Callable[[Any], QuerySet], *, field: str, sample: Any):
+        self.build, self.field_name, self.sample = build, field, sample
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, using: str) -> _Plan:
+        plan = self._plans.get(using)
+        if plan is not None:
+            return plan
+        queryset = self.build(self.sample)[:1]
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        prepared = self._prepare(queryset.model, self.sample, using)
+        slots = [i for i, param in enumerate(params) if param == prepared]
+        if len(slots) != 1:
+            raise ValueError(f"the sample value appears {len(slots)} times in the compiled query")
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        plan = _Plan(
+            sql=sql,
+            params=list(params),
+            slot=slots[0],
+            model=klass_info["model"],
+            init_list=[column[0].target.attname for column in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, using),
+            converters=compiler.get_converters([column[0] for column in select]),
+        )
+        self._plans[using] = plan
+        return plan
+
+    def _prepare(self, model: type[Model], value: Any, using: str):
+        field = model._meta.get_field(self.field_name)
+        return field.get_db_prep_value(value, connections[using], prepared=False)
+
+    def get(self, value: Any) -> Model | None:
+        using = router.db_for_read(self._model())
+        plan = self._plan(using)
+        params = list(plan.params)
+        try:
+            params[plan.slot] = self._prepare(plan.model, value, using)
+        except (ValidationError, ValueError, TypeError):
+            return None  # not a value of the field (a malformed uid): no such object
+        with connections[using].cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if plan.converters:
+            row = list(row)
+            connection = connections[using]
+            for pos, (convs, expression) in plan.converters.items():
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+        obj = plan.model.from_db(using, plan.init_list, row[plan.start : plan.end])
+        for populator in plan.populators:
+            populator.populate(row, obj)
+        return obj
+
+    def _model(self) -> type[Model]:
+        if not hasattr(self, "_model_cls"):
+            self._model_cls = self.build(self.sample).model
+        return self._model_cls

@@ -1,0 +1,55 @@
+"""Reads compiled once per process (config/precompiled.py) give exactly what the queryset gives."""
+
+import uuid
+
+import pytest
+from django.db.models import Model
+
+from config.precompiled import PrecompiledGet
+from meetings.access import _MEETING_BY_UID
+from members.auth import _USER_WITH_MEMBER
+from members.models import User
+from tests.factories import UserFactory
+from tests.meetings.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def fields_of(obj: Model) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_the_user_and_the_member_come_as_the_orm_gives_them(cast):
+    expected = User.objects.select_related("member").get(pk=cast.secretary_user.pk)
+    got = _USER_WITH_MEMBER.get(cast.secretary_user.pk)
+    assert type(got) is User and fields_of(got) == fields_of(expected)
+    assert User.member.related.is_cached(got)  # no second query for the member
+    assert fields_of(got.member) == fields_of(expected.member)
+    assert got.member.full_name == "Trần Thị Hằng"
+
+
+def test_a_login_without_a_member_record_has_none(db):
+    user = UserFactory(username="nomember")
+    got = _USER_WITH_MEMBER.get(user.pk)
+    assert got.username == "nomember" and not hasattr(got, "member")
+
+
+def test_the_meeting_comes_with_its_unit_and_the_unit_above(cast, schedule, django_assert_num_queries):
+    meeting = schedule(start=at(2026, 3, 12), period_month=3, period_year=2026)
+    with django_assert_num_queries(1):
+        got = _MEETING_BY_UID.get(meeting.uid)
+        assert got.unit.name == "Chi bộ Khu phố 1" and got.unit.parent.name == "Đảng bộ phường Tam Đảo"
+    assert fields_of(got) == fields_of(meeting.__class__.objects.get(pk=meeting.pk))
+    assert got.scheduled_start == meeting.scheduled_start  # an aware datetime, converted as the ORM does
+
+
+def test_unknown_and_malformed_values_find_nothing(cast):
+    assert _MEETING_BY_UID.get(uuid.uuid4()) is None
+    assert _MEETING_BY_UID.get("not-a-uuid") is None
+    assert _USER_WITH_MEMBER.get(10**12) is None
+
+
+def test_a_sample_that_is_not_a_parameter_of_the_query_is_refused(db):
+    broken = PrecompiledGet(lambda pk: User.objects.filter(pk=1), field="id", sample=-5)
+    with pytest.raises(ValueError):
+        broken.get(1)
