@@ -21,12 +21,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cells.tree_settings import DEFAULTS, settings_for
+from config.pagecache import cached_page
 from members import services as member_services
 from members.access import Action, can, get_member_for_user
 from members.models import DuesPayment, Member
@@ -143,7 +145,7 @@ def _page_context(request, meeting: Meeting) -> dict:
         "guests_url": reverse("meetings:guests", args=[meeting.uid]),
         # Read only when a cached fragment is rendered anew.
         "guests": meeting.guests.all(),
-        "guest_form": GuestForm(),
+        "guest_form": SimpleLazyObject(GuestForm),
         # Everything the cached page depends on besides the meeting's last change, status and unit.
         "cache_vary": "{}{}{}-{}-{}".format(
             int(manager),
@@ -163,7 +165,18 @@ def attendance(request, uid):
         return _attendance_action(request, uid)
     meeting = get_meeting_for_user(request.user, uid)
     _require_roll_access(request.user, meeting)
-    return render(request, "meetings/attendance.html", _page_context(request, meeting))
+    context = _page_context(request, meeting)
+    if context["live"]:
+        return render(request, "meetings/attendance.html", context)
+    # Read again and again during the meeting: the whole page is kept per viewer under the meeting's
+    # last change (config/pagecache.py); the cached fragment inside is shared by all viewers.
+    version = ("attendance", meeting.pk, meeting.updated_at.isoformat(), meeting.status, meeting.unit.name)
+    return cached_page(
+        request,
+        (*version, context["cache_vary"]),
+        lambda slots: render(request, "meetings/attendance.html", context | slots),
+        ROWS_CACHE_SECONDS,
+    )
 
 
 def _attendance_action(request, uid):

@@ -1,0 +1,120 @@
+"""The attendance page kept whole per viewer (config/pagecache.py): served again without rendering,
+but never to another viewer, never stale after a change, with this request's csrf token (a form
+posted from a cached page is accepted), the current inbox badge and pending messages."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from config import pagecache
+from meetings import services
+from members.models import Position
+from tests.conftest import make_login
+from tests.factories import MemberFactory, PositionFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()  # the cached pages of one test are not the next one's
+    yield
+
+
+@pytest.fixture
+def meeting(open_meeting):
+    return open_meeting
+
+
+def page_url(meeting):
+    return reverse("meetings:attendance", args=[meeting.uid])
+
+
+def token_of(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_the_second_get_renders_nothing_and_shows_the_same_page(cast, meeting, client_for, count_queries, monkeypatch):
+    client = client_for(cast.secretary_user)
+    first = client.get(page_url(meeting)).content.decode()
+    rendered = []
+    original = pagecache.fill
+    monkeypatch.setattr(pagecache, "fill", lambda html, request: rendered.append(1) or original(html, request))
+    queries, response = count_queries(lambda: client.get(page_url(meeting)))
+    second = response.content.decode()
+    assert rendered == [1]  # served from the cache: only the slots were filled
+    assert pagecache.CSRF_SLOT not in second and pagecache.INBOX_SLOT not in second
+    # The same page but for the csrf token, which is masked afresh on every response.
+    token = re.compile(r"\b[A-Za-z0-9]{64}\b")
+    assert token.sub("T", first) == token.sub("T", second)
+    assert queries <= 4  # user, meeting, grants, inbox badge
+
+
+def test_a_form_posted_from_a_cached_page_passes_the_csrf_check(cast, meeting):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(cast.secretary_user)
+    client.get(page_url(meeting))
+    html = client.get(page_url(meeting)).content.decode()  # from the cache
+    response = client.post(
+        reverse("meetings:attendance_row", args=[meeting.uid, cast.member.uid]),
+        {"csrfmiddlewaretoken": token_of(html), f"{cast.member.uid}-status": "present"},
+    )
+    assert response.status_code == 302
+    assert meeting.attendance.get(member=cast.member).status == "present"
+
+
+def test_a_page_is_never_served_to_another_viewer(cast, meeting):
+    # Two members of the ward committee: the same rights on the cell, so the same cached fragment.
+    other = MemberFactory(full_name="Vũ Thị Lan", cell=cast.cell_b)
+    PositionFactory(unit=cast.ward, role=Position.Role.COMMITTEE_MEMBER, member=other, start=datetime.date(2020, 1, 1))
+    first, second = Client(), Client()
+    first.force_login(cast.ward_user)
+    second.force_login(make_login(other, "lan"))
+    first.get(page_url(meeting))
+    assert "Đặng Minh Tuấn" in first.get(page_url(meeting)).content.decode()
+    html = second.get(page_url(meeting)).content.decode()
+    header = html.split("<main", 1)[0]
+    assert "Vũ Thị Lan" in header and "Đặng Minh Tuấn" not in header
+    assert 'class="att-btn' not in html  # readers: no status buttons
+
+
+def test_scope_is_checked_before_the_cache(cast, meeting, client_for):
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    outsider = Client()
+    outsider.force_login(cast.outsider_user)
+    assert outsider.get(page_url(meeting)).status_code == 404
+
+
+def test_a_change_to_the_meeting_shows_on_the_next_get(cast, meeting, client_for):
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    services.attendance_record(meeting=meeting, member=cast.member, status="excused", reason="Ốm nằm viện", by=cast.secretary_user)
+    assert "Ốm nằm viện" in client.get(page_url(meeting)).content.decode()
+
+
+def test_the_inbox_badge_is_current_on_a_cached_page(cast, meeting, client_for, monkeypatch):
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    assert 'data-testid="unread-badge"' not in client.get(page_url(meeting)).content.decode()
+    monkeypatch.setattr("members.templatetags.inbox.unread_count", lambda user: 3)  # a message arrived
+    html = client.get(page_url(meeting)).content.decode()
+    assert 'data-testid="unread-badge">3<' in html
+
+
+def test_pending_messages_are_shown_not_a_cached_page(cast, meeting, client_for):
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    response = client.post(page_url(meeting), {"action": "sync"}, follow=True)
+    assert "The roll was refreshed" in response.content.decode() or "Danh sách" in response.content.decode()
+    assert response.context is not None  # rendered, not served from the cache
+
+
+def test_the_english_page_is_kept_apart_from_the_vietnamese(cast, meeting, client_for):
+    client = client_for(cast.secretary_user)
+    vi = client.get(page_url(meeting)).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    en = client.get(page_url(meeting)).content.decode()
+    assert 'lang="vi"' in vi and 'lang="en"' in en
