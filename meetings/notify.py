@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import PartyUnit, UnitSetting
@@ -163,7 +164,8 @@ def _meeting_context(meeting: Meeting) -> dict:
         "title": ics.meeting_summary(meeting),
         "unit": meeting.unit,
         "start": local,
-        "when": local.strftime("%H:%M ngày %d/%m/%Y"),
+        # Lazy: rendered in the message's language (render_text), not the planner's.
+        "when": format_lazy(_("{time} on {date}"), time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y")),
     }
 
 
