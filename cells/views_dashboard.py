@@ -365,12 +365,19 @@ def at_risk(request, uid):
     except ValueError:
         year = today.year
     year = min(max(year, 2000), today.year)
-    rows = stats.members_at_risk(unit, year, today)
+    rows, alert = stats.at_risk_rows(unit, year, today)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = [stats.at_risk_line(r, alert) for r in page.object_list]
     return render(
         request,
         "cells/dashboard/at_risk.html",
-        {"unit": unit, "year": year, "page": page, "total": len(rows), "years": range(today.year, today.year - 5, -1)},
+        {
+            "unit": unit,
+            "year": year,
+            "page": page,
+            "total": page.paginator.count,
+            "years": range(today.year, today.year - 5, -1),
+        },
     )
 
 

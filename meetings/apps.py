@@ -23,9 +23,10 @@ class MeetingsConfig(AppConfig):
 
         # Dashboard summaries follow writes to the tree and to rolls (cells/hooks, members/hooks).
         from cells.hooks import register_unit_changed
-        from members.hooks import register_roll_changed
+        from members.hooks import register_member_changed, register_roll_changed
 
-        from .summaries import roll_changed, unit_changed
+        from .summaries import member_changed, roll_changed, unit_changed
 
         register_unit_changed(unit_changed)
         register_roll_changed(roll_changed)
+        register_member_changed(member_changed)

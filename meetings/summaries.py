@@ -26,12 +26,13 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, When
+from django.db.models import Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from cells.models import PATH_STEP, PartyUnit, UnitSetting
 from cells.tree_settings import DEFAULTS, get_setting
+from members.models import DuesPayment, Member, Membership
 
 from . import counting
 from .models import Attendance, Guest, Meeting
@@ -182,6 +183,44 @@ class SummaryStamp(models.Model):
         return f"{self.unit_id}: {self.stamp}"
 
 
+class MemberYear(models.Model):
+    """Per member and calendar year, the two counts of QĐ 24 §8.1 (meetings.discipline is the rule)
+    as month masks, bit m-1 for month m, kept with the writes that change them: unexcused absences
+    from a held regular meeting (meeting_changed), months on a roll without dues paid (dues and
+    roll hooks). Dues count as unpaid only once the month has ended, so the mask holds every such
+    month and the reader keeps the ended ones (`unpaid_months`): no write is due when a month ends.
+    Rows exist for every member and year from the first dashboard year to the horizon."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    absence_mask = models.IntegerField(default=0)
+    absence_months = models.SmallIntegerField(default=0)
+    unpaid_mask = models.IntegerField(default=0)
+    first_unpaid = models.SmallIntegerField(null=True)  # the earliest month in unpaid_mask
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="memberyear_unique")]
+        indexes = [
+            # The at-risk list reads only members with an absence or an unpaid month that has ended.
+            models.Index(
+                fields=["year", "absence_months"], name="memberyear_absent", condition=Q(absence_months__gt=0)
+            ),
+            models.Index(fields=["year", "first_unpaid"], name="memberyear_unpaid", condition=Q(first_unpaid__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year}: {self.absence_months} absent, unpaid {self.unpaid_mask:012b}"
+
+
+def unpaid_months(ended: int):
+    """SQL for the number of months 1..ended in unpaid_mask (portable: shifts and ands)."""
+    terms = [F("unpaid_mask").bitrightshift(i).bitand(1) for i in range(ended)]
+    total = Value(0)
+    for term in terms:
+        total = total + term
+    return ExpressionWrapper(total, output_field=models.IntegerField())
+
+
 def stamp_of(unit_id: int) -> int:
     stamp = SummaryStamp.objects.filter(unit_id=unit_id).values_list("stamp", flat=True).first()
     if stamp is None:
@@ -238,11 +277,13 @@ def _has_premeeting(meeting: Meeting, window: int) -> bool:
     ).exists()
 
 
-def _meeting_values(meeting: Meeting, window) -> dict:
+def _meeting_values(meeting: Meeting, window, rows=None) -> dict:
     """window: a callable giving the pre-meeting window (a settings query, made only when needed).
     The meeting may carry `has_delegate` (annotated by meeting_changed): no query for the guests."""
     held = meeting.status in Meeting.HELD_STATUSES
-    c = counting.count(Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS))
+    if rows is None:
+        rows = Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS)
+    c = counting.count(rows)
     timed = meeting.kind in (Meeting.Kind.REGULAR, Meeting.Kind.THEMATIC)
     duration = meeting.duration_minutes
     regular_held = held and meeting.kind == Meeting.Kind.REGULAR
@@ -270,6 +311,7 @@ def _meeting_values(meeting: Meeting, window) -> dict:
 
 
 _COUNT_COLUMNS = (
+    "member_id",
     "status",
     "reason_approved",
     "arrived_late",
@@ -430,9 +472,10 @@ def meeting_changed(meeting: Meeting) -> None:
     inside its transaction. Recomputes the meeting's row; for a committee meeting also the
     pre-meeting flag of the regular meetings in the window after its old and new times (the
     window crosses months: a committee meeting on 25 January serves the meeting of February).
-    An attendance change costs five reads and four writes: the meeting (with its delegate flag),
-    its attendance, its quarter's counts (its old row among them), the cell's stored months;
-    the count, the cell-months, every ancestor's months and stamps."""
+    An attendance change costs seven reads and four or five writes: the meeting (with its delegate
+    flag), its quarter's counts (its old row among them), its attendance, the pre-meeting window
+    and flag, the attendees' absence months stored and live, the cell's stored months; the count,
+    an attendee's absence months, the cell-months, every ancestor's months and stamps."""
     delegate = Guest.objects.filter(meeting=OuterRef("pk"), is_higher_delegate=True)
     meeting = Meeting.objects.select_related("unit").annotate(has_delegate=Exists(delegate)).get(pk=meeting.pk)
     cell = meeting.unit
@@ -440,13 +483,17 @@ def meeting_changed(meeting: Meeting) -> None:
     quarter = [quarter_start(ym) + i for i in range(3)]
     stored = list(MeetingCount.objects.filter(Q(pk=meeting.pk) | Q(cell_id=cell.pk, ym__in=quarter, held=True)))
     old = next((row for row in stored if row.pk == meeting.pk), None)
-    values = _meeting_values(meeting, lambda: get_setting(cell, WINDOW_KEY))
+    attendance = list(Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS))
+    values = _meeting_values(meeting, lambda: get_setting(cell, WINDOW_KEY), attendance)
     if old is None:
         MeetingCount.objects.create(meeting=meeting, **values)
     else:
         MeetingCount.objects.filter(pk=meeting.pk).update(**values)
     if not (values["held"] or (old and old.held)):
         return  # a meeting not held (now or before) counts nowhere
+    if meeting.kind == Meeting.Kind.REGULAR and attendance:
+        years = {ym_split(ym)[0]} | ({ym_split(old.ym)[0]} if old else set())
+        _absences_changed([row.member_id for row in attendance], years)
     touched = {ym} | ({old.ym} if old else set())
     if meeting.kind == Meeting.Kind.COMMITTEE:
         window = get_setting(cell, WINDOW_KEY)
@@ -519,13 +566,118 @@ def roll_changed(*, cell_ids: Iterable[int], since: datetime.date) -> None:
     roll again, and their counts follow."""
     from .services import attendance_sync
 
+    cell_ids = list(cell_ids)
     open_meetings = Meeting.objects.filter(
-        unit_id__in=list(cell_ids),
+        unit_id__in=cell_ids,
         status__in=(Meeting.Status.IN_PROGRESS, Meeting.Status.HELD),
         scheduled_start__date__gte=since,
     ).select_related("unit")
     for meeting in open_meetings:
         attendance_sync(meeting=meeting)
+    # Whose months were due changes with the roll: the members-at-risk rows of everyone on them.
+    member_years_refresh(Membership.objects.filter(cell_id__in=cell_ids).values_list("member_id", flat=True))
+
+
+# --- Member years (members at risk) --------------------------------------------------------------
+
+
+def member_years(today: datetime.date | None = None) -> range:
+    return range(first_ym() // 12, horizon_ym(today) // 12 + 1)
+
+
+def _absence_masks(member_ids: Iterable[int] | None, years: Iterable[int]) -> dict[tuple[int, int], int]:
+    rows = Attendance.objects.filter(
+        status=Attendance.Status.ABSENT_UNEXCUSED,
+        meeting__kind=Meeting.Kind.REGULAR,
+        meeting__status__in=Meeting.HELD_STATUSES,
+        meeting__period_year__in=list(years),
+    )
+    if member_ids is not None:
+        rows = rows.filter(member_id__in=list(member_ids))
+    masks: dict[tuple[int, int], int] = defaultdict(int)
+    for member_id, year, month in rows.values_list("member_id", "meeting__period_year", "meeting__period_month"):
+        masks[(member_id, year)] |= 1 << (month - 1)
+    return masks
+
+
+def _member_year_masks(member_ids: list[int] | None, years: Iterable[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(absence mask, unpaid mask) per member and year from the raw tables, by the rule of
+    meetings.discipline for many members at once: a month is unpaid when the member was on a roll,
+    admitted and not yet gone at its end, and paid nothing for it (ended or not: see MemberYear)."""
+    years = list(years)
+    people = Member.objects.all() if member_ids is None else Member.objects.filter(pk__in=member_ids)
+    by_member = {} if member_ids is None else {"member_id__in": member_ids}
+    absent = _absence_masks(member_ids, years)
+    paid: dict[tuple[int, int], int] = defaultdict(int)
+    for member_id, year, month in DuesPayment.objects.filter(year__in=years, **by_member).values_list(
+        "member_id", "year", "month"
+    ):
+        paid[(member_id, year)] |= 1 << (month - 1)
+    rolls: dict[int, list] = defaultdict(list)
+    for member_id, start, stop in Membership.objects.filter(**by_member).values_list("member_id", "start", "end"):
+        rolls[member_id].append((start, stop))
+    month_ends = {year: [ym_end(ym_of(year, m)) for m in range(1, 13)] for year in years}
+    out = {}
+    for pk, admitted, left in people.values_list("pk", "admitted_on", "ended_on"):
+        spans = rolls.get(pk, ())
+        for year in years:
+            due = 0
+            for bit, end in enumerate(month_ends[year]):
+                if admitted <= end and (left is None or left > end):
+                    if any(start <= end and (stop is None or stop > end) for start, stop in spans):
+                        due |= 1 << bit
+            out[(pk, year)] = (absent.get((pk, year), 0), due & ~paid.get((pk, year), 0))
+    return out
+
+
+def _member_year_row(member_id: int, year: int, absence: int, unpaid: int) -> MemberYear:
+    return MemberYear(
+        member_id=member_id,
+        year=year,
+        absence_mask=absence,
+        absence_months=absence.bit_count(),
+        unpaid_mask=unpaid,
+        first_unpaid=(unpaid & -unpaid).bit_length() or None,
+    )
+
+
+def _store_member_years(masks: dict[tuple[int, int], tuple[int, int]], fields=None, batch: int = 5000) -> None:
+    MemberYear.objects.bulk_create(
+        (_member_year_row(m, y, a, u) for (m, y), (a, u) in masks.items()),
+        update_conflicts=True,
+        unique_fields=["member", "year"],
+        update_fields=fields or ["absence_mask", "absence_months", "unpaid_mask", "first_unpaid"],
+        batch_size=batch,
+    )
+
+
+def member_years_refresh(member_ids: Iterable[int], years: Iterable[int] | None = None) -> None:
+    """Both masks of these members again (dues paid or removed, a member added, a roll changed)."""
+    ids = sorted(set(member_ids))
+    if ids:
+        _store_member_years(_member_year_masks(ids, years or member_years()))
+
+
+def _absences_changed(member_ids: list[int], years: set[int]) -> None:
+    """meeting_changed: the absence masks of a regular meeting's attendees for its year(s); only
+    rows whose mask moved are written."""
+    stored = {
+        (m, y): mask
+        for m, y, mask in MemberYear.objects.filter(member_id__in=member_ids, year__in=years).values_list(
+            "member_id", "year", "absence_mask"
+        )
+    }
+    missing = {m for m in member_ids for y in years if (m, y) not in stored}
+    member_years_refresh(missing)
+    live = _absence_masks(member_ids, years)
+    changed = {key: (live.get(key, 0), 0) for key, mask in stored.items() if live.get(key, 0) != mask}
+    if changed:
+        _store_member_years(changed, fields=["absence_mask", "absence_months"])
+
+
+def member_changed(*, member_ids: Iterable[int]) -> None:
+    """members.hooks: dues recorded or removed, a member added or re-dated."""
+    member_years_refresh(member_ids)
 
 
 # --- Live aggregation over the raw tables (independent of the rows above) --------------------
@@ -781,13 +933,23 @@ def rebuild(stdout=None, batch: int = 5000) -> dict[str, int]:
             batch_size=batch,
         )
         counts["unit_months"] += len(totals)
+    MemberYear.objects.all().delete()
+    masks = _member_year_masks(None, member_years())
+    _store_member_years(masks, batch=batch)
+    counts["member_years"] = len(masks)
     bump_stamps(every=True)
     return counts
 
 
 def extend(today: datetime.date | None = None) -> int:
-    """Rows for active months up to the new horizon (run yearly; cheap when nothing is missing)."""
+    """Rows for active months up to the new horizon (run yearly; cheap when nothing is missing),
+    and member years up to it."""
     made = 0
+    for year in member_years(today):
+        have = MemberYear.objects.filter(year=year).values("member_id")
+        missing = list(Member.objects.exclude(pk__in=have).values_list("pk", flat=True))
+        member_years_refresh(missing, [year])
+        made += len(missing)
     for cell in PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL):
         have = set(CellMonth.objects.filter(cell_id=cell.pk).values_list("ym", flat=True))
         missing = {ym for ym in _cell_range(cell, today) if ym not in have}
@@ -828,6 +990,14 @@ def check() -> list[str]:
         if diff:
             cell, ym = key
             problems.append(f"cell {cell} {ym_split(ym)}: " + ", ".join(f"{f} stored {a[f]} live {b[f]}" for f in diff))
+    columns = ("absence_mask", "absence_months", "unpaid_mask", "first_unpaid")
+    stored_years = {(r[0], r[1]): r[2:] for r in MemberYear.objects.values_list("member_id", "year", *columns)}
+    for (m, y), (a, u) in _member_year_masks(None, member_years()).items():
+        row = _member_year_row(m, y, a, u)
+        live, stored = tuple(getattr(row, c) for c in columns), stored_years.pop((m, y), None)
+        if stored != live:
+            problems.append(f"member {m} {y}: stored {stored} live {live}")
+    problems.extend(f"member {m} {y}: extra row" for m, y in stored_years)
     zeros = [0] * len(SUM_FIELDS)
     for key in set(stored_units) | set(live_units):
         a, b = stored_units.get(key, zeros), live_units.get(key, zeros)

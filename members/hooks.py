@@ -7,6 +7,7 @@ import datetime
 from collections.abc import Callable, Iterable
 
 _roll_changed: list[Callable] = []
+_member_changed: list[Callable] = []
 
 
 def register_roll_changed(fn: Callable) -> None:
@@ -19,3 +20,15 @@ def roll_changed(*, cell_ids: Iterable[int], since: datetime.date) -> None:
     ids = [pk for pk in cell_ids if pk]
     for fn in _roll_changed:
         fn(cell_ids=ids, since=since)
+
+
+def register_member_changed(fn: Callable) -> None:
+    if fn not in _member_changed:
+        _member_changed.append(fn)
+
+
+def member_changed(*, member_ids: Iterable[int]) -> None:
+    """Dues recorded or removed, a member added, or a member's admission or end dates changed."""
+    ids = [pk for pk in member_ids if pk]
+    for fn in _member_changed:
+        fn(member_ids=ids)

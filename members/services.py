@@ -45,6 +45,7 @@ def member_create(
     membership = Membership(member=member, cell=cell, group=group, start=joined_on or timezone.localdate())
     membership.full_clean()
     membership.save()
+    hooks.member_changed(member_ids=[member.pk])
     return member
 
 
@@ -55,6 +56,8 @@ def member_update(*, member: Member, group: PartyUnit | None = ..., by: User, **
             setattr(member, name, value)
     member.full_clean()
     member.save()
+    if {"admitted_on", "ended_on"} & set(fields):
+        hooks.member_changed(member_ids=[member.pk])
     if member.user_id and "email" in fields:
         # Password reset mails the login's address: keep it the member's current one.
         User.objects.filter(pk=member.user_id).update(email=member.email)
@@ -263,6 +266,7 @@ def dues_record(*, member: Member, year: int, month: int, amount: int, paid_on: 
     payment.amount, payment.paid_on, payment.recorded_by = amount, paid_on, by
     payment.full_clean()
     payment.save()
+    hooks.member_changed(member_ids=[member.pk])
     return payment
 
 
@@ -270,3 +274,4 @@ def dues_record(*, member: Member, year: int, month: int, amount: int, paid_on: 
 def dues_remove(*, member: Member, year: int, month: int, by: User) -> None:
     for payment in DuesPayment.objects.filter(member=member, year=year, month=month):
         payment.delete()
+    hooks.member_changed(member_ids=[member.pk])

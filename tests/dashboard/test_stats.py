@@ -8,9 +8,10 @@ import pytest
 from cells import services as unit_services
 from cells import stats
 from cells.models import PartyUnit
+from meetings.discipline import discipline_count
 from meetings.models import Attendance, Meeting
 from members import services as member_services
-from members.models import DuesPayment, Member, StatusPeriod
+from members.models import Member, StatusPeriod
 from tests.dashboard.conftest import at, hold
 from tests.factories import MemberFactory
 
@@ -134,19 +135,35 @@ def test_missed_months_and_cell_drill_down(tree):
 
 
 def test_members_at_risk_count_absence_and_unpaid_months_apart(tree):
-    rows = [
-        DuesPayment(member=m, year=2026, month=month, amount=20000, paid_on=datetime.date(2026, month, 12))
-        for m in Member.objects.all()
-        for month in (1, 2, 3)
-    ]
-    DuesPayment.objects.bulk_create(rows)
-    DuesPayment.objects.filter(member=tree.secretary, month__in=(2, 3)).delete()
-    at_risk = {r.member.pk: r for r in stats.members_at_risk(tree.ward, 2026, today=datetime.date(2026, 4, 2))}
+    # Dues through the services: each write keeps the member-year summary the list reads.
+    for m in Member.objects.all():
+        for month in (1, 2, 3):
+            member_services.dues_record(
+                member=m,
+                year=2026,
+                month=month,
+                amount=20000,
+                paid_on=datetime.date(2026, month, 12),
+                by=tree.staff_user,
+            )
+    for month in (2, 3):
+        member_services.dues_remove(member=tree.secretary, year=2026, month=month, by=tree.staff_user)
+    april = datetime.date(2026, 4, 2)
+    at_risk = {r.member.pk: r for r in stats.members_at_risk(tree.ward, 2026, today=april)}
     assert set(at_risk) == {tree.member.pk, tree.secretary.pk}
     assert (at_risk[tree.member.pk].absence_months, at_risk[tree.member.pk].level) == (2, "warning")
     assert (at_risk[tree.secretary.pk].unpaid_months, at_risk[tree.secretary.pk].absence_months) == (2, 0)
     # Scope: cell B's committee sees none of cell A's members.
-    assert stats.members_at_risk(tree.cell_b, 2026, today=datetime.date(2026, 4, 2)) == []
+    assert stats.members_at_risk(tree.cell_b, 2026, today=april) == []
+    # The same list as counted from the raw tables, and as the one rule counts each member.
+    for unit in (tree.province, tree.ward, tree.cell_a, tree.cell_b):
+        assert stats.members_at_risk(unit, 2026, today=april) == stats.live_members_at_risk(unit, 2026, today=april)
+    for r in at_risk.values():
+        count = discipline_count(r.member, 2026, april)
+        assert (len(count.absence_months), len(count.unpaid_months)) == (r.absence_months, r.unpaid_months)
+    # Months count as unpaid only once they have ended: in March, February alone has.
+    march = {r.member.pk: r for r in stats.members_at_risk(tree.ward, 2026, today=datetime.date(2026, 3, 2))}
+    assert tree.secretary.pk not in march
 
 
 @pytest.mark.parametrize("unit_name", ["province", "ward", "cell_a", "cell_b", "cell_c"])

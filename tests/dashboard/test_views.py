@@ -163,3 +163,22 @@ def test_cell_and_member_pages_keep_their_query_count_as_the_cell_grows(client_f
         hold(cast.cell_a, at(2026, month, 8), cast.secretary_user)
     large = (queries(url("unit", cast.cell_a), YEAR), queries(url("member", cast.member), {"year": 2026}))
     assert small == large
+
+
+def test_members_at_risk_come_from_the_member_year_summary_50_a_page(client_for, cast):
+    import time_machine
+
+    # 60 members who never paid dues: each has the year's ended months unpaid (factories bypass the
+    # services, so their member years are built the way a bulk import would: a refresh).
+    people = [MemberFactory(full_name=f"Đảng viên {i:02d}", cell=cast.cell_b) for i in range(60)]
+    summaries.member_years_refresh([m.pk for m in people])
+    client = client_for(cast.ward_user)
+    at_risk = url("at_risk", cast.ward)
+    with time_machine.travel(datetime.datetime(2026, 6, 15, 9, 0), tick=False):
+        first = client.get(at_risk, {"year": 2026})
+        second = client.get(at_risk, {"year": 2026, "page": 2})
+    assert first.context["page"].paginator.count >= 60
+    assert len(first.context["page"].object_list) == 50
+    assert all(r.unpaid_months == 5 and r.level == "alert" for r in first.context["page"].object_list)
+    names = {r.member.full_name for r in first.context["page"]} | {r.member.full_name for r in second.context["page"]}
+    assert {m.full_name for m in people} <= names
