@@ -14,12 +14,12 @@ from functools import reduce
 from operator import or_
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from cells.models import PartyUnit
+from config.precompiled import prepared_cursor
 from members.models import Member, Position, Transfer, User
 
 
@@ -147,7 +147,7 @@ def grants_for(user, day: datetime.date | None = None) -> list[Grant]:
         member = next(iter(Member.objects.raw("SELECT * FROM members_member WHERE user_id = %s", [user.pk])), None)
         User.member.related.set_cached_value(user, member)
     member_id = member.pk if member is not None and member.ended_on is None else None
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # planned once per connection on PostgreSQL
         cursor.execute(_GRANTS_SQL, [user.pk, member_id, *[day] * 4, *[member_id, day, day] * 2])
         rows = cursor.fetchall()
     grants = []

@@ -7,6 +7,7 @@ from django.db.models import Model
 
 from config.precompiled import PrecompiledGet
 from meetings.access import _MEETING_BY_UID
+from members.access import grants_for
 from members.auth import _USER_WITH_MEMBER
 from members.models import User
 from tests.factories import UserFactory
@@ -53,3 +54,22 @@ def test_a_sample_that_is_not_a_parameter_of_the_query_is_refused(db):
     broken = PrecompiledGet(lambda pk: User.objects.filter(pk=1), field="id", sample=-5)
     with pytest.raises(ValueError):
         broken.get(1)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_reads_are_prepared_once_per_connection(cast, schedule):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (prepared statements); CI runs the suite on it")
+    meeting = schedule(start=at(2026, 3, 12), period_month=3, period_year=2026)
+    for _ in range(3):
+        assert _MEETING_BY_UID.get(meeting.uid).pk == meeting.pk
+        user = _USER_WITH_MEMBER.get(cast.secretary_user.pk)
+        assert [g.unit_id for g in grants_for(user)] == [cast.cell_a.pk, cast.cell_a.pk]  # secretary, member
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "meetings_meeting"' in sql for sql in prepared)
+    assert any('FROM "members_user"' in sql for sql in prepared)
+    assert any("FROM members_position" in sql for sql in prepared)  # the grants
