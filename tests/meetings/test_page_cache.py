@@ -91,7 +91,9 @@ def test_scope_is_checked_before_the_cache(cast, meeting, client_for):
 def test_a_change_to_the_meeting_shows_on_the_next_get(cast, meeting, client_for):
     client = client_for(cast.secretary_user)
     client.get(page_url(meeting))
-    services.attendance_record(meeting=meeting, member=cast.member, status="excused", reason="Ốm nằm viện", by=cast.secretary_user)
+    services.attendance_record(
+        meeting=meeting, member=cast.member, status="excused", reason="Ốm nằm viện", by=cast.secretary_user
+    )
     assert "Ốm nằm viện" in client.get(page_url(meeting)).content.decode()
 
 
