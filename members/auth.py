@@ -6,7 +6,6 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 
 from config.precompiled import PrecompiledGet
-
 from members.models import Member, User
 
 
