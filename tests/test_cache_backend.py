@@ -8,7 +8,6 @@ import pytest
 from config.cache import ReusingRedisCache
 from tests.conftest import REDIS_URL, require_redis
 
-
 pytestmark = pytest.mark.redis
 
 
