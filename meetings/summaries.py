@@ -277,8 +277,10 @@ def _has_premeeting(meeting: Meeting, window: int) -> bool:
     ).exists()
 
 
-def _meeting_values(meeting: Meeting, window, rows=None) -> dict:
+def _meeting_values(meeting: Meeting, window, rows=None, old: MeetingCount | None = None) -> dict:
     """window: a callable giving the pre-meeting window (a settings query, made only when needed).
+    old: the meeting's stored row; its pre-meeting flag holds while the meeting keeps its time and
+    status (committee meetings moving around it re-flag it themselves, in meeting_changed).
     The meeting may carry `has_delegate` (annotated by meeting_changed): no query for the guests."""
     held = meeting.status in Meeting.HELD_STATUSES
     if rows is None:
@@ -299,7 +301,12 @@ def _meeting_values(meeting: Meeting, window, rows=None) -> dict:
         "present": c.present,
         "excused": c.excused,
         "unexcused": c.unexcused,
-        "premeeting": regular_held and _has_premeeting(meeting, window()),
+        "premeeting": regular_held
+        and (
+            old.premeeting
+            if old is not None and old.held and old.kind == meeting.kind and old.starts_at == meeting.scheduled_start
+            else _has_premeeting(meeting, window())
+        ),
         "higher_delegate": regular_held
         and (
             meeting.has_delegate
@@ -310,6 +317,23 @@ def _meeting_values(meeting: Meeting, window, rows=None) -> dict:
     }
 
 
+# What meeting_changed reads of a meeting and its cell (fewer columns: a cheaper query to build).
+_MEETING_COLUMNS = (
+    "unit",
+    "kind",
+    "status",
+    "period_year",
+    "period_month",
+    "scheduled_start",
+    "combined_thematic",
+    "actual_start",
+    "actual_end",
+    "unit__kind",
+    "unit__path",
+    "unit__unit_type",
+    "unit__founded_on",
+    "unit__dissolved_on",
+)
 _COUNT_COLUMNS = (
     "member_id",
     "status",
@@ -472,19 +496,24 @@ def meeting_changed(meeting: Meeting) -> None:
     inside its transaction. Recomputes the meeting's row; for a committee meeting also the
     pre-meeting flag of the regular meetings in the window after its old and new times (the
     window crosses months: a committee meeting on 25 January serves the meeting of February).
-    An attendance change costs seven reads and four or five writes: the meeting (with its delegate
-    flag), its quarter's counts (its old row among them), its attendance, the pre-meeting window
-    and flag, the attendees' absence months stored and live, the cell's stored months; the count,
-    an attendee's absence months, the cell-months, every ancestor's months and stamps."""
+    An attendance change costs five reads and four or five writes: the meeting (with its delegate
+    flag), its quarter's counts (its old row among them), its attendance, the attendees' absence
+    months stored and live (one UNION), the cell's stored months; the count, an attendee's absence
+    months, the cell-months, every ancestor's months and stamps."""
     delegate = Guest.objects.filter(meeting=OuterRef("pk"), is_higher_delegate=True)
-    meeting = Meeting.objects.select_related("unit").annotate(has_delegate=Exists(delegate)).get(pk=meeting.pk)
+    meeting = (
+        Meeting.objects.select_related("unit")
+        .only(*_MEETING_COLUMNS)
+        .annotate(has_delegate=Exists(delegate))
+        .get(pk=meeting.pk)
+    )
     cell = meeting.unit
     ym = _meeting_ym(meeting)
     quarter = [quarter_start(ym) + i for i in range(3)]
     stored = list(MeetingCount.objects.filter(Q(pk=meeting.pk) | Q(cell_id=cell.pk, ym__in=quarter, held=True)))
     old = next((row for row in stored if row.pk == meeting.pk), None)
     attendance = list(Attendance.objects.filter(meeting=meeting).only(*_COUNT_COLUMNS))
-    values = _meeting_values(meeting, lambda: get_setting(cell, WINDOW_KEY), attendance)
+    values = _meeting_values(meeting, lambda: get_setting(cell, WINDOW_KEY), attendance, old)
     if old is None:
         MeetingCount.objects.create(meeting=meeting, **values)
     else:
@@ -585,15 +614,18 @@ def member_years(today: datetime.date | None = None) -> range:
     return range(first_ym() // 12, horizon_ym(today) // 12 + 1)
 
 
-def _absence_masks(member_ids: Iterable[int] | None, years: Iterable[int]) -> dict[tuple[int, int], int]:
+def _absence_rows(member_ids: Iterable[int] | None, years: Iterable[int]):
     rows = Attendance.objects.filter(
         status=Attendance.Status.ABSENT_UNEXCUSED,
         meeting__kind=Meeting.Kind.REGULAR,
         meeting__status__in=Meeting.HELD_STATUSES,
         meeting__period_year__in=list(years),
     )
-    if member_ids is not None:
-        rows = rows.filter(member_id__in=list(member_ids))
+    return rows if member_ids is None else rows.filter(member_id__in=list(member_ids))
+
+
+def _absence_masks(member_ids: Iterable[int] | None, years: Iterable[int]) -> dict[tuple[int, int], int]:
+    rows = _absence_rows(member_ids, years)
     masks: dict[tuple[int, int], int] = defaultdict(int)
     for member_id, year, month in rows.values_list("member_id", "meeting__period_year", "meeting__period_month"):
         masks[(member_id, year)] |= 1 << (month - 1)
@@ -659,17 +691,23 @@ def member_years_refresh(member_ids: Iterable[int], years: Iterable[int] | None 
 
 
 def _absences_changed(member_ids: list[int], years: set[int]) -> None:
-    """meeting_changed: the absence masks of a regular meeting's attendees for its year(s); only
-    rows whose mask moved are written."""
-    stored = {
-        (m, y): mask
-        for m, y, mask in MemberYear.objects.filter(member_id__in=member_ids, year__in=years).values_list(
-            "member_id", "year", "absence_mask"
-        )
-    }
+    """meeting_changed: the absence masks of a regular meeting's attendees for its year(s), stored
+    and live in one query (a UNION); only rows whose mask moved are written."""
+    stored_rows = MemberYear.objects.filter(member_id__in=member_ids, year__in=years).values_list(
+        "member_id", "year", "absence_mask", Value(0)
+    )
+    live_rows = _absence_rows(member_ids, years).values_list(
+        "member_id", "meeting__period_year", "meeting__period_month", Value(1)
+    )
+    stored: dict[tuple[int, int], int] = {}
+    live: dict[tuple[int, int], int] = defaultdict(int)
+    for member_id, year, value, is_live in stored_rows.order_by().union(live_rows.order_by(), all=True):
+        if is_live:
+            live[(member_id, year)] |= 1 << (value - 1)
+        else:
+            stored[(member_id, year)] = value
     missing = {m for m in member_ids for y in years if (m, y) not in stored}
     member_years_refresh(missing)
-    live = _absence_masks(member_ids, years)
     changed = {key: (live.get(key, 0), 0) for key, mask in stored.items() if live.get(key, 0) != mask}
     if changed:
         _store_member_years(changed, fields=["absence_mask", "absence_months"])
