@@ -51,8 +51,14 @@ SORT_COLUMNS = (
 SORTS = tuple(key for key, _label in SORT_COLUMNS)
 
 
-def get_dashboard_unit(user, uid) -> PartyUnit:
-    unit = access.units_for(user, Action.VIEW_DASHBOARD).filter(uid=uid).select_related("parent").first()
+def get_dashboard_unit(user, uid, with_stamp: bool = False) -> PartyUnit:
+    """The unit if the user may see its dashboard, else 404; with_stamp: its summary stamp rides
+    along as `summary_stamp` (None when it has none yet)."""
+    units = access.units_for(user, Action.VIEW_DASHBOARD).filter(uid=uid).select_related("parent")
+    if with_stamp:
+        stamp = summaries.SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")
+        units = units.annotate(summary_stamp=Subquery(stamp))
+    unit = units.first()
     if unit is None or unit.kind == PartyUnit.Kind.GROUP:
         raise Http404
     return unit
@@ -182,7 +188,8 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
     except ValueError:
         missed_page = 1
     is_cell = unit.kind == PartyUnit.Kind.CELL
-    ancestors, stamp = _ancestors_and_stamp(request.user, unit)
+    stamp = unit.summary_stamp if unit.summary_stamp is not None else summaries.stamp_of(unit.pk)
+    ancestors = _ancestors_in_scope(request.user, unit, stamp)
     context = {
         "unit": unit,
         "ancestors": ancestors,
@@ -198,7 +205,7 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
         "is_cell": is_cell,
         "sort_columns": SORT_COLUMNS,
     }
-    context["fragments"] = _fragments(context, stamp if stamp is not None else summaries.stamp_of(unit.pk), missed_page)
+    context["fragments"] = _fragments(context, stamp, missed_page)
     # Resolutions and tasks are written by another app: counted live, outside the cached fragments.
     context["resolutions"], context["tasks_due"], context["tasks_done"] = stats.resolution_counts(
         unit, period, unit_type
@@ -333,13 +340,16 @@ def _render_missed(context: dict, headline: stats.Figures, page: int) -> str:
     return render_to_string("cells/dashboard/unit.html#missed", context | {"missed": missed.get_page(page)})
 
 
-def _ancestors_and_stamp(user, unit: PartyUnit) -> tuple[list[PartyUnit], int | None]:
-    """The breadcrumb (ancestors in the user's scope) and the unit's summary stamp, one query."""
-    stamp = summaries.SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")
-    rows = list(unit.ancestors().annotate(stamp=Subquery(stamp)))
-    own = next((a.stamp for a in rows if a.pk == unit.pk), None)
+def _ancestors_in_scope(user, unit: PartyUnit, stamp: int) -> list[PartyUnit]:
+    """The breadcrumb: the unit's ancestors the user may see. The ancestors are cached under the
+    unit's stamp (a unit renamed or moved gives its whole subtree a new stamp)."""
+    key = f"dash:{unit.pk}:{stamp}:ancestors"
+    ancestors = cache.get(key)
+    if ancestors is None:
+        ancestors = list(unit.ancestors().exclude(pk=unit.pk))
+        cache.set(key, ancestors, FRAGMENT_SECONDS)
     # access.can() reads the user's grants already loaded for this request: no query per ancestor.
-    return [a for a in rows if a.pk != unit.pk and access.can(user, Action.VIEW_DASHBOARD, a)], own
+    return [a for a in ancestors if access.can(user, Action.VIEW_DASHBOARD, a)]
 
 
 @login_required
@@ -352,7 +362,7 @@ def dashboard_home(request):
 
 @login_required
 def unit_dashboard(request, uid):
-    unit = get_dashboard_unit(request.user, uid)
+    unit = get_dashboard_unit(request.user, uid, with_stamp=True)
     return render(request, "cells/dashboard/unit.html", dashboard_context(request, unit))
 
 

@@ -568,8 +568,10 @@ def unit_changed(unit: PartyUnit, before: dict) -> None:
         _shift(unit.pk, _ancestor_ids(unit.path), _ancestor_ids(unit.path), new_type=unit.unit_type)
     if unit.kind == PartyUnit.Kind.CELL:
         cell_refresh(unit)
-    # Its name, type or place shows on its own pages and on every ancestor's (old and new).
+    # Its name, type or place shows on its own pages, on every ancestor's (old and new), and in the
+    # breadcrumb of every page below it.
     bump_stamps(paths=_prefixes(unit.path) + (_prefixes(before["path"]) if before.get("path") else []))
+    bump_stamps(ids=sorted(subtree))
 
 
 def _shift(cell_id: int, old: list[int], new: list[int], new_type: str | None = None) -> None:

@@ -86,6 +86,10 @@ def test_a_unit_renamed_moved_or_retyped_shows_on_its_ancestors_pages(client_for
     unit_services.unit_update(unit=cast.cell_a, unit_type=PartyUnit.UnitType.STATE_AGENCY, by=cast.staff_user)
     with translation.override("vi"):
         assert str(PartyUnit.UnitType.STATE_AGENCY.label) in page(client, cast.ward)
+    # The ward renamed: its cells' pages show the new name in their breadcrumb.
+    page(client, cast.cell_a)
+    unit_services.unit_update(unit=cast.ward, short_name="Phường Tam Đảo mới", by=cast.staff_user)
+    assert "Phường Tam Đảo mới" in page(client, cast.cell_a)
     page(client, other)
     unit_services.unit_update(unit=cast.cell_a, parent=other, by=cast.staff_user)
     assert "Chi bộ Khu phố Một" not in page(client, cast.ward)
