@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 from cells.models import PartyUnit
 from config.precompiled import prepared_cursor
@@ -130,8 +131,19 @@ SELECT NULL, u.id, u.path, u.kind
 """
 
 
+def _unwrapped(user):
+    """request.user is a lazy object (twice: auth's and django-otp's); every attribute read through
+    it costs a few Python calls, and a page checks rights a dozen times. The user itself, once."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
+
+
 def grants_for(user, day: datetime.date | None = None) -> list[Grant]:
     """The user's roles today, from positions and current membership (cached on the user)."""
+    user = _unwrapped(user)
     if not user.is_authenticated or not user.is_active:
         return []
     day = day or timezone.localdate()
@@ -174,6 +186,7 @@ def units_for(user, action: Action) -> QuerySet[PartyUnit]:
 
 
 def can(user, action: Action, unit: PartyUnit) -> bool:
+    user = _unwrapped(user)
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
     for g in grants_for(user):
