@@ -25,7 +25,7 @@ from cells.models import PartyUnit, UnitSetting
 from cells.tree_settings import DEFAULTS, settings_for
 from members.models import DuesPayment, Member, Membership, Position, TemporaryAttachment, add_months
 from members.notifications.models import Notification
-from members.notifications.planning import cancel, committee_user_ids, plan
+from members.notifications.planning import NOBODY, Recipients, cancel, committee_recipients, plan
 from members.notifications.registry import Attachment, NotificationKind, register_kind, register_planner
 
 from . import ics
@@ -189,7 +189,8 @@ def roll_users(meeting: Meeting) -> Roll:
     to it (a committee meeting: the cell committee's logins)."""
     day = timezone.localdate(meeting.scheduled_start)
     if meeting.kind == Meeting.Kind.COMMITTEE:
-        return Roll(users=dict.fromkeys(committee_user_ids([meeting.unit_id], day).get(meeting.unit_id, set()), False))
+        committee = committee_recipients([meeting.unit_id], day).get(meeting.unit_id, NOBODY)
+        return Roll(users=dict.fromkeys(committee.users, False), members=dict.fromkeys(committee.members, False))
     on_roll = Q(member__admitted_on__lte=day) & (Q(member__ended_on__isnull=True) | Q(member__ended_on__gt=day))
     roll = Roll()
     for model in (Membership, TemporaryAttachment):
@@ -202,14 +203,14 @@ def roll_users(meeting: Meeting) -> Roll:
     return roll
 
 
-def committee_above_user_ids(meeting: Meeting) -> set[int]:
-    """Logins of the committee directly above the cell (DOMAIN.md "Cadence": the higher committee is
+def committee_above(meeting: Meeting) -> Recipients:
+    """The committee directly above the cell (DOMAIN.md "Cadence": the higher committee is
     notified in advance). A committee meeting is the cell committee's own business: nobody above."""
     parent_id = meeting.unit.parent_id
     if meeting.kind == Meeting.Kind.COMMITTEE or parent_id is None:
-        return set()
+        return NOBODY
     day = timezone.localdate(meeting.scheduled_start)
-    return committee_user_ids([parent_id], day, roles=Position.RANK).get(parent_id, set())
+    return committee_recipients([parent_id], day, roles=Position.RANK).get(parent_id, NOBODY)
 
 
 def _already(kind: str, model, ids: Iterable[int]) -> set[tuple[int, str]]:
@@ -273,8 +274,7 @@ def meeting_scheduled(meeting: Meeting) -> None:
     plan(
         kind=SCHEDULED,
         obj=meeting,
-        recipient_ids=set(invited.users) | committee_above_user_ids(meeting),
-        member_ids=invited.members,
+        **(Recipients(set(invited.users), set(invited.members)) | committee_above(meeting)).as_plan(),
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
@@ -295,8 +295,7 @@ def meeting_moved(meeting: Meeting) -> None:
     plan(
         kind=MOVED,
         obj=meeting,
-        recipient_ids=set(invited.users) | committee_above_user_ids(meeting),
-        member_ids=invited.members,
+        **(Recipients(set(invited.users), set(invited.members)) | committee_above(meeting)).as_plan(),
         occurrence=f"r{meeting.revision}",
         due_at=now,
         context=_meeting_context(meeting),
@@ -314,8 +313,7 @@ def meeting_cancelled(meeting: Meeting, was_scheduled: bool = True) -> None:
     plan(
         kind=CANCELLED,
         obj=meeting,
-        recipient_ids=set(invited.users) | committee_above_user_ids(meeting),
-        member_ids=invited.members,
+        **(Recipients(set(invited.users), set(invited.members)) | committee_above(meeting)).as_plan(),
         occurrence=f"r{meeting.revision}",
         due_at=timezone.now(),
         context=_meeting_context(meeting),
@@ -327,8 +325,8 @@ def meeting_cancelled(meeting: Meeting, was_scheduled: bool = True) -> None:
 # --- Time-based planners (members.tasks.plan_notifications) --------------------------------------
 
 
-def _committees(unit_ids: Iterable[int], day: datetime.date) -> dict[int, set[int]]:
-    return committee_user_ids(unit_ids, day)
+def _committees(unit_ids: Iterable[int], day: datetime.date) -> dict[int, Recipients]:
+    return committee_recipients(unit_ids, day)
 
 
 def plan_committee_missing(now: datetime.datetime) -> int:
@@ -370,7 +368,7 @@ def plan_committee_missing(now: datetime.datetime) -> int:
         planned += plan(
             kind=COMMITTEE_MISSING,
             obj=meeting,
-            recipient_ids=committees.get(meeting.unit_id, ()),
+            **committees.get(meeting.unit_id, NOBODY).as_plan(),
             occurrence=f"r{meeting.revision}",
             due_at=now,
             context={**_meeting_context(meeting), "days": days},
@@ -407,7 +405,7 @@ def plan_regular_not_scheduled(now: datetime.datetime) -> int:
         planned += plan(
             kind=NOT_SCHEDULED,
             obj=cell,
-            recipient_ids=committees.get(cell.pk, ()),
+            **committees.get(cell.pk, NOBODY).as_plan(),
             occurrence=occurrence,
             due_at=now,
             context={"unit": cell, "month": today.month, "year": today.year, "day": by_day.for_unit(cell)},
@@ -442,7 +440,7 @@ def plan_materials_missing(now: datetime.datetime) -> int:
         planned += plan(
             kind=MATERIALS_MISSING,
             obj=meeting,
-            recipient_ids=committees.get(meeting.unit_id, ()),
+            **committees.get(meeting.unit_id, NOBODY).as_plan(),
             occurrence=f"r{meeting.revision}",
             due_at=now,
             context={**_meeting_context(meeting), "days": lead.for_unit(meeting.unit)},
@@ -519,7 +517,7 @@ def plan_discipline(now: datetime.datetime) -> int:
                 planned += plan(
                     kind=DISCIPLINE_ALERT if level == "alert" else DISCIPLINE_WARNING,
                     obj=member,
-                    recipient_ids=committees.get(member.home_unit_id, ()),
+                    **committees.get(member.home_unit_id, NOBODY).as_plan(),
                     occurrence=f"{year}:{counter}:{level}",
                     due_at=now,
                     context={
@@ -555,7 +553,7 @@ def plan_probation(now: datetime.datetime) -> int:
         planned += plan(
             kind=PROBATION,
             obj=member,
-            recipient_ids=committees.get(member.home_unit_id, ()),
+            **committees.get(member.home_unit_id, NOBODY).as_plan(),
             occurrence=member.admitted_on.isoformat(),
             due_at=now,
             context={"member": member, "unit": member.home_unit, "due_on": due_on},
@@ -583,14 +581,14 @@ def plan_month_without_meeting(now: datetime.datetime) -> int:
     done = _already(MONTH_MISSED, PartyUnit, [c.pk for c in cells])
     cells = [c for c in cells if (c.pk, occurrence) not in done]
     committees = _committees({c.pk for c in cells}, today)
-    above = committee_user_ids({c.parent_id for c in cells if c.parent_id}, today, roles=Position.RANK)
+    above = committee_recipients({c.parent_id for c in cells if c.parent_id}, today, roles=Position.RANK)
     planned = 0
     for cell in cells:
-        recipients = committees.get(cell.pk, set()) | above.get(cell.parent_id, set())
+        recipients = committees.get(cell.pk, NOBODY) | above.get(cell.parent_id, NOBODY)
         planned += plan(
             kind=MONTH_MISSED,
             obj=cell,
-            recipient_ids=recipients,
+            **recipients.as_plan(),
             occurrence=occurrence,
             due_at=now,
             context={"unit": cell, "month": month, "year": year},

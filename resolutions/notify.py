@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from cells.tree_settings import settings_for
 from meetings.notify import TreeSettings
 from members.models import Membership, TemporaryAttachment
-from members.notifications.planning import cancel, committee_user_ids, plan, replan
+from members.notifications.planning import NOBODY, Recipients, cancel, committee_recipients, plan, replan
 from members.notifications.registry import NotificationKind, register_kind, register_planner
 
 from .models import Comment, ConsultationVote, Draft, Task
@@ -80,10 +80,12 @@ def _recipients(members: dict[int, int | None]) -> dict:
     }
 
 
-def _task_recipients(task: Task, committees: dict[int, set[int]]) -> dict:
+def _task_recipients(task: Task, committees: dict[int, Recipients]) -> dict:
     recipients = _recipients({m.pk: m.user_id for m in task.assignees.all()})
     if task.assigned_to_committee:
-        recipients["recipient_ids"] |= committees.get(task.unit_id, set())
+        committee = committees.get(task.unit_id, NOBODY)
+        recipients["recipient_ids"] |= committee.users
+        recipients["member_ids"] |= committee.members
     return recipients
 
 
@@ -152,7 +154,7 @@ def plan_tasks(now: datetime.datetime) -> int:
         .select_related("unit")
         .prefetch_related("assignees")
     )
-    committees = committee_user_ids({t.unit_id for t in tasks if t.assigned_to_committee}, today)
+    committees = committee_recipients({t.unit_id for t in tasks if t.assigned_to_committee}, today)
     planned = 0
     for task in tasks:
         if task.due_on < today:
@@ -220,7 +222,7 @@ def task_changed(task: Task) -> None:
         cancel(obj=task, kinds=[TASK_DUE_SOON, TASK_OVERDUE])
         return
     now, today = timezone.now(), timezone.localdate()
-    committees = committee_user_ids([task.unit_id], today) if task.assigned_to_committee else {}
+    committees = committee_recipients([task.unit_id], today) if task.assigned_to_committee else {}
     recipients = _task_recipients(task, committees)
     days = settings_for(task.unit)["task_due_soon_days"]
     common = {

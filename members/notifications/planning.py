@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -245,15 +246,36 @@ def request_delivery() -> None:
 # --- Recipients ----------------------------------------------------------------------------------
 
 
-def committee_user_ids(unit_ids: Iterable[int], day: datetime.date, roles=COMMITTEE_ROLES) -> dict[int, set[int]]:
-    """unit id -> logins of the people holding a committee role on that unit on `day` (one query)."""
-    result: dict[int, set[int]] = {}
+@dataclass
+class Recipients:
+    """Logins (inbox and e-mail) and members without a login (e-mail to the member record)."""
+
+    users: set[int] = field(default_factory=set)
+    members: set[int] = field(default_factory=set)
+
+    def __or__(self, other: Recipients) -> Recipients:
+        return Recipients(self.users | other.users, self.members | other.members)
+
+    def as_plan(self) -> dict:
+        return {"recipient_ids": self.users, "member_ids": self.members}
+
+
+NOBODY = Recipients(frozenset(), frozenset())
+
+
+def committee_recipients(unit_ids: Iterable[int], day: datetime.date, roles=COMMITTEE_ROLES) -> dict[int, Recipients]:
+    """unit id -> the people holding a committee role on that unit on `day` (one query): their
+    logins, or the member record of a member in the role who has no login."""
+    result: dict[int, Recipients] = {}
     rows = (
         Position.objects.filter(Position.active_on(day), unit_id__in=list(unit_ids), role__in=list(roles))
-        .values_list("unit_id", "user_id", "member__user_id")
+        .values_list("unit_id", "user_id", "member__user_id", "member_id")
         .order_by()
     )
-    for unit_id, user_id, member_user_id in rows:
+    for unit_id, user_id, member_user_id, member_id in rows:
+        found = result.setdefault(unit_id, Recipients())
         if user_id or member_user_id:
-            result.setdefault(unit_id, set()).add(user_id or member_user_id)
+            found.users.add(user_id or member_user_id)
+        elif member_id:
+            found.members.add(member_id)
     return result

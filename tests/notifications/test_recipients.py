@@ -127,3 +127,35 @@ def test_one_refused_address_does_not_hold_back_the_rest_of_the_batch(schedule, 
     assert sorted(r for rcpts, _ in smtp_sink.messages for r in rcpts) == ["hang@example.vn", "mai@example.vn"]
     refused = meeting_rows(channel="email", state="pending").get()
     assert refused.recipient == cast.member_user and "550" in refused.last_error
+
+
+def test_a_committee_member_without_a_login_gets_the_committee_reminders_by_email(cast):
+    import time_machine
+
+    from members import tasks
+    from members.models import Position
+    from tests.factories import PositionFactory
+
+    from .conftest import at
+
+    deputy = MemberFactory(full_name="Võ Thị Lan", cell=cast.cell_a, email="lan@example.vn")
+    PositionFactory(unit=cast.cell_a, role=Position.Role.DEPUTY_SECRETARY, member=deputy)
+    with time_machine.travel(at(2026, 12, 5, 0, 5), tick=False):
+        tasks.plan_notifications()
+    rows = Notification.objects.filter(kind="meetings.regular_not_scheduled", object_id=cast.cell_a.pk)
+    assert set(rows.values_list("recipient", "member", "channel")) == {
+        (cast.secretary_user.pk, None, "inbox"),
+        (None, deputy.pk, "email"),
+    }
+
+
+def test_a_committee_meeting_invites_a_committee_member_without_a_login_by_email(schedule, cast):
+    from meetings.models import Meeting
+    from members.models import Position
+    from tests.factories import PositionFactory
+
+    deputy = MemberFactory(full_name="Võ Thị Lan", cell=cast.cell_a, email="lan@example.vn")
+    PositionFactory(unit=cast.cell_a, role=Position.Role.DEPUTY_SECRETARY, member=deputy)
+    schedule(kind=Meeting.Kind.COMMITTEE, start=soon())
+    assert meeting_rows(member=deputy).get().channel == "email"
+    assert not meeting_rows(member__isnull=False).exclude(member=deputy).exists()
