@@ -262,6 +262,13 @@ CELERY_BEAT_SCHEDULE |= {
     )
 }
 
+# Printed register books (resolutions.book_jobs) are downloads kept a day; beat clears them daily.
+CELERY_BEAT_SCHEDULE["register-books-clean"] = {
+    "task": "resolutions.tasks.clean_register_books",
+    "schedule": 24 * 3600.0,
+    "options": {"expires": 3600, "expire_seconds": 3600},
+}
+
 # --- Forms ------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

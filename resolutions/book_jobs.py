@@ -8,18 +8,22 @@ a job can see it or download its book (the views check the unit's scope as well)
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from cells.models import PartyUnit
 
 JOB_DIR = "register-books"
 # A register up to this many resolutions prints while the person waits for the download.
 SYNC_LIMIT = 20
+# A printed book is a download, not a record (the register is): its files go after a day.
+KEEP_HOURS = 24
 
 
 def _path(job_id: str, extension: str) -> str:
@@ -83,3 +87,24 @@ def run(job_id) -> None:
 
 def open_pdf(job_id):
     return default_storage.open(_path(job_id, "pdf"), "rb")
+
+
+def clean(now: datetime.datetime | None = None) -> int:
+    """Delete the job files (state and book) last written more than KEEP_HOURS ago; the number of
+    files deleted. Run daily by beat (resolutions.tasks.clean_register_books)."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=KEEP_HOURS)
+    try:
+        _dirs, files = default_storage.listdir(JOB_DIR)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for filename in files:
+        name = f"{JOB_DIR}/{filename}"
+        try:
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                deleted += 1
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+    return deleted

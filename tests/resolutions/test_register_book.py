@@ -67,3 +67,27 @@ def test_short_register_downloads_at_once(cast, term, client_for):
     many_resolutions(cast, term, n=3, tasks_each=0)
     page = client_for(cast.secretary_user).get(reverse("resolutions:register", args=[cast.cell_a.uid]))
     assert reverse("resolutions:register_pdf", args=[cast.cell_a.uid]) in page.content.decode()
+
+
+def test_book_files_older_than_a_day_are_cleaned_and_newer_ones_kept(cast, tmp_path, settings):
+    import datetime
+    import os
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from resolutions.tasks import clean_register_books
+
+    assert book_jobs.clean() == 0  # no folder yet: nothing to do
+    old, new = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    for job in (old, new):
+        for extension in ("json", "pdf"):
+            default_storage.save(f"{book_jobs.JOB_DIR}/{job}.{extension}", ContentFile(b"x"))
+    two_days_ago = (timezone.now() - datetime.timedelta(hours=book_jobs.KEEP_HOURS + 24)).timestamp()
+    for extension in ("json", "pdf"):
+        os.utime(tmp_path / book_jobs.JOB_DIR / f"{old}.{extension}", (two_days_ago, two_days_ago))
+    assert clean_register_books() == 2
+    assert sorted(os.listdir(tmp_path / book_jobs.JOB_DIR)) == [f"{new}.json", f"{new}.pdf"]
+    assert book_jobs.read(old) is None
+    assert settings.CELERY_BEAT_SCHEDULE["register-books-clean"]["task"] == "resolutions.tasks.clean_register_books"
