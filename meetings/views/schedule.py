@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from cells.models import PartyUnit
 from cells.tree_settings import get_setting
 from members.access import Action, can, get_unit_for_user
-from members.views.common import apply_service
+from members.views.common import apply_service, apply_transition
 
 from .. import services, uploads
 from ..access import can_manage, get_meeting_for_user, meetings_for
@@ -234,14 +234,7 @@ def meeting_cancel(request, uid):
 
 
 def _transition(request, uid, call, done: str):
-    meeting = get_meeting_for_user(request.user, uid, write=True)
-    try:
-        call(meeting)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect("meetings:detail", meeting.uid)
+    return apply_transition(request, get_meeting_for_user(request.user, uid, write=True), call, done, "meetings:detail")
 
 
 @login_required

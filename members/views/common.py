@@ -1,4 +1,6 @@
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 
 def apply_service(form, call):
@@ -12,3 +14,15 @@ def apply_service(form, call):
         else:
             form.add_error(None, exc.messages)
         return None
+
+
+def apply_transition(request, obj, call, done: str, to: str):
+    """A button that moves one object on (open, close, finish…): the service's refusal shown as an
+    error, its success as `done`; back to the object's page (the URL name `to`, by uid) either way."""
+    try:
+        call(obj)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect(to, obj.uid)

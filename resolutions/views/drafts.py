@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cells.models import PartyUnit
 from meetings import counting
 from members.access import Action, can, get_unit_for_user, units_for
-from members.views.common import apply_service
+from members.views.common import apply_service, apply_transition
 
 from .. import reports, text
 from ..access import can_manage, drafts_for, get_draft_for_user, member_of, sees_all_comments, visible_comments
@@ -283,14 +283,7 @@ def comments_open(request, uid):
 
 
 def _transition(request, uid, call, done: str):
-    draft = get_draft_for_user(request.user, uid, write=True)
-    try:
-        call(draft)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect("resolutions:draft", draft.uid)
+    return apply_transition(request, get_draft_for_user(request.user, uid, write=True), call, done, "resolutions:draft")
 
 
 @login_required
