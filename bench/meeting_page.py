@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "chibo_bench"
 SERVER = os.environ.get("CHIBO_BENCH_POSTGRES", "postgres@127.0.0.1:5432")
 ONE_QUERY_PATH = "/healthz?checks=database"
+REDIS_URL = os.environ.get("CHIBO_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 MEMBERS = 60
 TARGET_RATIO, TARGET_P95_MS = 0.25, 50.0
 
@@ -76,6 +77,9 @@ def bench_env(var: Path) -> dict:
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "CHIBO_STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
         "CHIBO_VAR_DIR": str(var),
+        # The cache of the production stack (docker-compose.yml): Redis, shared by both workers, so
+        # the session, the inbox badge and the page fragments are what production reads.
+        "CACHE_URL": REDIS_URL,
         "DJANGO_LOG_LEVEL": "WARNING",
     }
 
@@ -153,8 +157,11 @@ def build_cell() -> dict:
 
     client = Client()
     client.force_login(user)
+    # A browser holds the csrf cookie the first page set, and sends it with every request after.
+    client.get(f"/meetings/{meeting.uid}/attendance/", HTTP_HOST="127.0.0.1")
+    cookies = [settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME]
     return {
-        "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+        "cookie": "; ".join(f"{name}={client.cookies[name].value}" for name in cookies),
         "path": f"/meetings/{meeting.uid}/attendance/",
         "meeting_uid": meeting.uid,
     }
@@ -374,8 +381,11 @@ def main() -> None:
     server = None
     try:
         django.setup()
+        from django.core.cache import cache
         from django.core.management import call_command
         from django.db import connections
+
+        cache.clear()  # the bench's own Redis database: no fragment of an earlier run
 
         t0 = time.perf_counter()
         call_command("migrate", verbosity=0)
