@@ -9,16 +9,19 @@ login and an address, and one regular meeting per cell in 10 days. Then, timed:
 
 - planning: meetings/notify.py plans each meeting's reminders (3 days before; the 2-hour reminder
   is switched off by a tree setting so that the count is exactly cells × members e-mails), inbox
-  and e-mail rows, as the meeting services do;
+  and e-mail rows, each meeting in its own transaction as the meeting services do;
 - sending: `workers` processes run the same sweep as the beat task (members.notifications.delivery
   .send_due) at the reminders' due time, each claiming batches and sending over its own SMTP
   connection, until nothing is due;
-- arrived: messages the sink (a counting SMTP server in a process of its own) accepted, and how
-  many distinct recipients they went to.
+- arrived: messages the sink (a counting SMTP server in a process of its own, offering
+  PIPELINING like Postfix) accepted, and how many distinct recipients they went to.
 
 Target: planning + sending under 60 s on the 2-core machine, exactly cells × members arrived.
 STACK-NOTES.md "Email": Django over one reused connection ~526 msg/s; pre-built bytes 1,914 msg/s.
-The sweep builds each meeting's message once and sends bytes, so one connection nears the latter.
+The sweep builds each meeting's message once per sweep, claims a batch in one UPDATE … RETURNING,
+pipelines MAIL/RCPT/DATA and marks the batch sent in one UPDATE. `--sink aiosmtpd` measures with
+aiosmtpd instead (its CPU per message made the sink the bottleneck); `--profile PREFIX` writes
+cProfile files for planning and each worker; `--keep` / `--reuse` skip the setup between runs.
 """
 
 import argparse
@@ -53,8 +56,9 @@ def admin_sql(*statements: str) -> None:
 
 class SinkProtocol(asyncio.Protocol):
     """A real SMTP server for one session (RFC 5321's minimum: EHLO/HELO, MAIL, RCPT, DATA, RSET,
-    NOOP, QUIT; commands may be pipelined, RFC 2920, as Postfix and Exim allow) that keeps nothing but counts: deliveries (a message times its recipients) and the
-    distinct recipient addresses, so a message sent twice to one person shows as a missing other.
+    NOOP, QUIT; commands may be pipelined, RFC 2920, as Postfix and Exim allow) that keeps nothing
+    but counts: deliveries (a message times its recipients) and the distinct recipient addresses,
+    so a message sent twice to one person shows as a missing other.
 
     aiosmtpd reads DATA line by line and spent ~1 ms of CPU per message here (10,000 messages:
     10.5 s of the sink's CPU against 1.4 s for this one, measured at load ~4): on 2 cores the sink
