@@ -23,7 +23,8 @@ class NotificationKind:
     template: str
     # Tree settings that give this kind its lead times (shown to administrators; defaults in cells).
     lead_settings: tuple[str, ...] = ()
-    # attachments(notification) -> [Attachment]; called once per object and occurrence when sent.
+    # attachments(row) -> [Attachment]; called once per object and occurrence when sent. The row is
+    # a delivery.Claimed (kind, object_id, calendar, subject…), not a model instance.
     attachments: Callable | None = None
     email_default: bool = True
     # Who receives it, for the preferences page: "members" or "committee".
