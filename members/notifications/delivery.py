@@ -2,13 +2,15 @@
 sent over one SMTP connection per batch.
 
 Exactly once: a row is claimed by a conditional UPDATE (pending -> sending, with a claim token),
-after `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers or a retried task never take
-the same row; only rows carrying this worker's token are sent. A worker that dies mid-batch leaves
-rows in "sending"; after the lease they go back to pending (at-least-once there, rather than lost).
+on PostgreSQL one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` statement, so two
+workers or a retried task never take the same row; only rows carrying this worker's token are sent,
+and a batch's sent rows are marked in one UPDATE. A worker that dies mid-batch leaves rows in
+"sending"; after the lease they go back to pending (at-least-once there, rather than lost).
 
-Speed (STACK-NOTES.md "Email"): the message is built once per object and occurrence, as bytes;
-each recipient gets a copy with its own To and Message-ID headers, sent through Django's
-connection. The same bytes reach the file and memory backends used in development and tests.
+Speed (STACK-NOTES.md "Email"; bench/reminders.py): the message is built once per object and
+occurrence per sweep, as bytes; each recipient gets a copy with its own To and Message-ID headers,
+written straight to smtplib's socket, MAIL/RCPT/DATA pipelined when the server offers it. The same
+bytes reach the file and memory backends used in development and tests.
 """
 
 from __future__ import annotations
