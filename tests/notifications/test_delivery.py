@@ -61,8 +61,11 @@ def test_a_second_worker_claims_none_of_the_rows_the_first_holds(schedule, smtp_
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_sweeping_at_once_send_each_message_once(emails, smtp_sink, settings):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_two_workers_sweeping_at_once_send_each_message_once(emails, smtp_sink, settings, pipelining):
     from django.db import connection
+
+    smtp_sink.pipelining = pipelining
 
     from meetings import services
 
