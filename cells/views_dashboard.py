@@ -188,7 +188,8 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
     except ValueError:
         missed_page = 1
     is_cell = unit.kind == PartyUnit.Kind.CELL
-    stamp = unit.summary_stamp if unit.summary_stamp is not None else summaries.stamp_of(unit.pk)
+    stamp = getattr(unit, "summary_stamp", None)
+    stamp = stamp if stamp is not None else summaries.stamp_of(unit.pk)
     ancestors = _ancestors_in_scope(request.user, unit, stamp)
     context = {
         "unit": unit,
@@ -210,7 +211,7 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
     context["resolutions"], context["tasks_due"], context["tasks_done"] = stats.resolution_counts(
         unit, period, unit_type
     )
-    context["tasks_rate"] = stats._ratio(context["tasks_done"], context["tasks_due"])
+    context["tasks_rate"] = context["tasks_done"] / context["tasks_due"] if context["tasks_due"] else None
     if is_cell:
         context["meetings"] = list(stats.cell_meetings(unit, period))
         context["members"] = stats.cell_members(unit, period)
@@ -375,9 +376,7 @@ def at_risk(request, uid):
     except ValueError:
         year = today.year
     year = min(max(year, 2000), today.year)
-    rows, alert = stats.at_risk_rows(unit, year, today)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    page.object_list = [stats.at_risk_line(r, alert) for r in page.object_list]
+    page = stats.at_risk_page(unit, year, request.GET.get("page"), 50, today)
     return render(
         request,
         "cells/dashboard/at_risk.html",
