@@ -90,7 +90,8 @@ def horizon_ym(today: datetime.date | None = None) -> int:
 
 class MeetingCount(models.Model):
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, primary_key=True, related_name="summary")
-    cell = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: meetingcount_cell_ym leads with it.
+    cell = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=16)
     ym = models.PositiveIntegerField()  # regular: the month it is for; others: the month held
     starts_at = models.DateTimeField()
@@ -141,7 +142,9 @@ class _MonthFigures(models.Model):
 
 
 class CellMonth(_MonthFigures):
-    cell = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")
+    # The unique (cell, ym) index leads with the cell: no index of its own (the planner preferred
+    # the one-column index and then filtered every month of the unit).
+    cell = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cell", "ym"], name="cellmonth_unique")]
@@ -161,7 +164,10 @@ class CellMonth(_MonthFigures):
 
 
 class UnitMonth(_MonthFigures):
-    unit = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+")
+    # The unique (unit, ym, unit_type) index leads with the unit: no index of its own (the planner
+    # preferred the one-column index and then filtered every month: 9.5 ms against 6 ms for a
+    # province's child table).
+    unit = models.ForeignKey(PartyUnit, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "ym", "unit_type"], name="unitmonth_unique")]
@@ -191,7 +197,7 @@ class MemberYear(models.Model):
     month and the reader keeps the ended ones (`unpaid_months`): no write is due when a month ends.
     Rows exist for every member and year from the first dashboard year to the horizon."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)  # unique leads
     year = models.PositiveSmallIntegerField()
     absence_mask = models.IntegerField(default=0)
     absence_months = models.SmallIntegerField(default=0)
