@@ -91,10 +91,12 @@ def site_url(path: str) -> str:
 def build_template(row: Claimed) -> bytes:
     """The message for every recipient of this row's object and occurrence, with placeholders."""
     spec = KINDS.get(row.kind)
-    link = site_url(row.url)
+    # A member without a login could not open the page: no link, and no word of settings or inbox.
+    link = site_url(row.url) if row.has_login else ""
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(
-            "emails/notifications/base.html", {"subject": row.subject, "body": row.body, "link": link}
+            "emails/notifications/base.html",
+            {"subject": row.subject, "body": row.body, "link": link, "has_login": row.has_login},
         )
     text = f"{row.body}\n\n{link}" if link else row.body
     message = EmailMultiAlternatives(
@@ -267,6 +269,7 @@ class Claimed:
     attempts: int
     message_id: int
     address: str
+    has_login: bool = True
     message: NotificationMessage | None = None
 
     subject = property(lambda self: self.message.subject)
@@ -308,7 +311,7 @@ def _claim_postgresql(token: uuid.UUID, now: datetime.datetime, batch_size: int)
             RETURNING n.id, n.uid, n.kind, n.object_id, n.attempts, n.message_id, n.recipient_id, n.member_id
         )
         SELECT c.id, c.uid, c.kind, c.object_id, c.attempts, c.message_id,
-               coalesce(nullif(u.email, ''), nullif(um.email, ''), m.email, '')
+               coalesce(nullif(u.email, ''), nullif(um.email, ''), m.email, ''), c.recipient_id IS NOT NULL
         FROM claimed c
         LEFT JOIN {user} u ON u.id = c.recipient_id
         LEFT JOIN {member} um ON um.user_id = c.recipient_id
@@ -335,9 +338,9 @@ def _claim_orm(token: uuid.UUID, now: datetime.datetime, batch_size: int) -> lis
         )
     rows = Notification.objects.filter(claim=token, state=Notification.State.SENDING).values_list(
         "pk", "uid", "kind", "object_id", "attempts", "message_id", "recipient__email", "recipient__member__email",
-        "member__email",
+        "member__email", "recipient_id",
     )  # fmt: skip
-    return [Claimed(*row[:6], address=row[6] or row[7] or row[8] or "") for row in rows]
+    return [Claimed(*row[:6], address=row[6] or row[7] or row[8] or "", has_login=bool(row[9])) for row in rows]
 
 
 def _retry_or_fail(row: Claimed, token: uuid.UUID, error: BaseException | str, now) -> str:
@@ -358,9 +361,9 @@ def _retry_or_fail(row: Claimed, token: uuid.UUID, error: BaseException | str, n
 
 
 def send_batch(
-    token: uuid.UUID, rows: list[Claimed], now: datetime.datetime, templates: dict[int, bytes] | None = None
+    token: uuid.UUID, rows: list[Claimed], now: datetime.datetime, templates: dict | None = None
 ) -> SweepResult:
-    """`templates` (message id -> bytes) may be shared by the batches of one sweep: a cell's
+    """`templates` ((message id, has login) -> bytes) may be shared by the batches of one sweep: a cell's
     reminder spans batches, and building it (text, HTML, the .ics) costs ~15 ms."""
     result = SweepResult()
     sent_ids: list[int] = []
@@ -383,7 +386,7 @@ def send_batch(
                 )
                 result.cancelled += 1
                 continue
-            key = row.message_id
+            key = (row.message_id, row.has_login)
             if key not in templates:
                 templates[key] = build_template(row)
             try:

@@ -63,7 +63,7 @@ def test_the_html_frame_is_translated_too():
     for language in ("en", "vi"):
         with translation.override(language):
             html[language] = render_to_string(
-                "emails/notifications/base.html", {"subject": "S", "body": "B", "link": "https://x"}
+                "emails/notifications/base.html", {"subject": "S", "body": "B", "link": "https://x", "has_login": True}
             )
     assert 'lang="en"' in html["en"] and "Open in Chi bộ" in html["en"]
     assert 'lang="vi"' in html["vi"] and "Mở trên Chi bộ" in html["vi"] and "Cài đặt thông báo" in html["vi"]

@@ -27,6 +27,14 @@ def test_member_without_a_login_gets_the_invitation_at_the_member_address(schedu
     assert result.sent == 3, list(Notification.objects.exclude(last_error="").values_list("last_error", flat=True))
     received = smtp_sink.to("mai@example.vn")
     assert len(received) == 1 and parts(received[0])[0]["To"] == "mai@example.vn"
+    # No link to a page she cannot open, no word of settings or an inbox she does not have; the
+    # calendar entry and the text are there.
+    message, found = parts(received[0])
+    assert "Mở trên Chi bộ" not in found["text/html"] and "/meetings/" not in found["text/plain"]
+    assert "Cài đặt thông báo" not in found["text/html"] and "chi bộ đang lưu cho đồng chí" in found["text/html"]
+    assert found["calendar"]["METHOD"] == "REQUEST" and "Nhà văn hóa khu phố 1" in found["text/plain"]
+    members_copy = parts(smtp_sink.to("duc@example.vn")[0])[1]
+    assert "Mở trên Chi bộ" in members_copy["text/html"] and "Cài đặt thông báo" in members_copy["text/html"]
     row.refresh_from_db()
     assert row.state == "sent"
 
