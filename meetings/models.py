@@ -335,4 +335,4 @@ class Addendum(models.Model):
 
 
 # The dashboard summary tables live in their own module (meetings/summaries.py).
-from .summaries import CellMonth, MeetingCount, UnitMonth  # noqa: E402, F401
+from .summaries import CellMonth, MeetingCount, MemberYear, SummaryStamp, UnitMonth  # noqa: E402, F401

@@ -983,7 +983,8 @@ def rebuild(stdout=None, batch: int = 5000) -> dict[str, int]:
         counts["unit_months"] += len(totals)
     MemberYear.objects.all().delete()
     masks = _member_year_masks(None, member_years())
-    _store_member_years(masks, batch=batch)
+    # A year's rows together on disk: the at-risk list reads one year.
+    _store_member_years({key: masks[key] for key in sorted(masks, key=lambda k: (k[1], k[0]))}, batch=batch)
     counts["member_years"] = len(masks)
     bump_stamps(every=True)
     return counts

@@ -145,3 +145,19 @@ def test_a_cell_retyped_outside_the_services_moves_its_rows_on_the_next_write(ca
     held(at(2026, 5, 9))
     assert row(cast.ward, 2026, 4, unit_type=PartyUnit.UnitType.POLICE)["held_months"] == 1
     agree()
+
+
+def test_extend_adds_the_missing_months_and_member_years(cast, held):
+    import time_machine
+
+    from meetings.models import MemberYear
+
+    held(at(2026, 2, 10), statuses={cast.member: Attendance.Status.ABSENT_UNEXCUSED})
+    # A year on, the horizon has moved: the new months and member years are missing until --extend.
+    with time_machine.travel(datetime.datetime(2027, 1, 5, 9, 0), tick=False):
+        last = summaries.member_years()[-1]
+        assert not MemberYear.objects.filter(year=last).exists()
+        assert summaries.check()
+        call_command("rebuild_summaries", "--extend", verbosity=0)
+        agree()
+        assert MemberYear.objects.filter(year=last, member=cast.member).exists()
