@@ -13,7 +13,8 @@ p95 server time, the time spent in the database (every query timed through an ex
 its share, and beside each the time of the live SQL aggregate over the raw tables for the same
 figures (meetings.summaries.live_cell_months), and the machine's load average. The page's
 fragments are cached under the unit's summary stamp, so the plain figures are repeat views; the
-"miss" columns are the first view after a write below the unit (its stamp replaced before each).
+"miss" columns are the first view after a write in a cell below the unit (the stamps of that cell
+and its ancestors replaced before each request).
 
     .venv/bin/python bench/dashboard.py [--database chibo_scale] [--generate 2000] [--runs 30] [--check]
 
@@ -195,6 +196,10 @@ def main() -> None:
         ),
         f"year {year}": ({"period": "year", "year": year}, stats.Period.year(year)),
     }
+    cells_below = {
+        u.pk: PartyUnit.objects.filter(path__startswith=u.path, kind=PartyUnit.Kind.CELL).order_by("path").last()
+        for u in (top, grassroots)
+    }
     cells_under = {
         u.pk: PartyUnit.objects.filter(path__startswith=u.path, kind=PartyUnit.Kind.CELL).count()
         for u in (top, grassroots)
@@ -206,10 +211,12 @@ def main() -> None:
     failures = []
 
     def timed(url, params, bump_unit=None):
-        """One request: total ms, database ms, queries. bump_unit: give it a new stamp first (the
-        first view after a write anywhere below it, which rebuilds every fragment)."""
+        """One request: total ms, database ms, queries. bump_unit: first give new stamps to a cell
+        under it and every ancestor of that cell, as a write in that cell does (the unit's fragments
+        are built again, and its table's row for the child above that cell)."""
         if bump_unit is not None:
-            summaries.bump_stamps(ids=[bump_unit.pk])
+            cell = cells_below[bump_unit.pk]
+            summaries.bump_stamps(paths=summaries.ancestor_paths(cell.path))
         timer = DbTimer()
         with connection.execute_wrapper(timer):
             started = time.perf_counter()

@@ -237,7 +237,7 @@ def stamp_of(unit_id: int) -> int:
     return stamp
 
 
-def _prefixes(path: str) -> list[str]:
+def ancestor_paths(path: str) -> list[str]:
     """The materialised paths of a unit and its ancestors (the precomputed ancestor path)."""
     return [path[: i + PATH_STEP + 1] for i in range(0, len(path), PATH_STEP + 1)]
 
@@ -424,7 +424,7 @@ def _quarter_flags(months: dict[int, dict[str, int]]) -> None:
 
 
 def _ancestor_ids(path: str) -> list[int]:
-    return list(PartyUnit.objects.filter(path__in=_prefixes(path)).values_list("pk", flat=True))
+    return list(PartyUnit.objects.filter(path__in=ancestor_paths(path)).values_list("pk", flat=True))
 
 
 def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
@@ -454,7 +454,7 @@ def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
         unique_fields=["cell", "ym"],
         update_fields=list(SUM_FIELDS),
     )
-    _add_to_ancestors(unit_type=cell.unit_type, deltas=changed, paths=_prefixes(cell.path))
+    _add_to_ancestors(unit_type=cell.unit_type, deltas=changed, paths=ancestor_paths(cell.path))
 
 
 def _add_to_ancestors(
@@ -576,7 +576,7 @@ def unit_changed(unit: PartyUnit, before: dict) -> None:
         cell_refresh(unit)
     # Its name, type or place shows on its own pages, on every ancestor's (old and new), and in the
     # breadcrumb of every page below it.
-    bump_stamps(paths=_prefixes(unit.path) + (_prefixes(before["path"]) if before.get("path") else []))
+    bump_stamps(paths=ancestor_paths(unit.path) + (ancestor_paths(before["path"]) if before.get("path") else []))
     bump_stamps(ids=sorted(subtree))
 
 

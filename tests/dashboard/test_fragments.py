@@ -47,6 +47,12 @@ def metric(html: str, key: str) -> str:
     return re.search(rf'data-testid="metric-{key}">([^<]*)<', html).group(1)
 
 
+def row_cells(html: str, name: str) -> list[str]:
+    """The figures of the child table's row for a unit: on schedule, attendance, ..."""
+    row = re.search(rf">{re.escape(name)}</a>.*?</tr>", html, re.S).group(0)
+    return re.findall(r'<td class="text-end[^"]*">(?:<span[^>]*>)?([^<]*)', row)
+
+
 def queries(client, unit, params=YEAR) -> int:
     with CaptureQueriesContext(connection) as ctx:
         page(client, unit, params)
@@ -73,6 +79,8 @@ def test_an_attendance_change_shows_at_once_on_every_ancestor(client_for, cast):
     )
     for unit in (cast.ward, cast.province, cast.cell_a):
         assert metric(page(client, unit), "attendance") == "50,0%"
+    # The province's table row of the ward (its figures cached under the ward's own stamp) too.
+    assert row_cells(page(client, cast.province), cast.ward.display_name)[1] == "50,0%"
 
 
 def test_a_unit_renamed_moved_or_retyped_shows_on_its_ancestors_pages(client_for, cast):
