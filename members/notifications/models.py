@@ -134,16 +134,34 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """E-mail off for one kind (no row: the kind's default). The inbox always receives."""
+    """E-mail on or off for one kind (no row: the kind's default). The inbox always receives.
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    A login's choice (settings page, or the link in an e-mail) is keyed on the user; a member
+    without a login, who can only use the link in an e-mail, on the member record. Exactly one is
+    set, as for Position: one table for one rule, which planning reads in one join."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="notification_preferences"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="notification_preferences"
+    )
     kind = models.CharField(max_length=64)
     email = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         verbose_name = _("notification preference")
         verbose_name_plural = _("notification preferences")
-        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once"),
+            models.UniqueConstraint(fields=["member", "kind"], name="notification_preference_member_once"),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, member__isnull=True) | Q(user__isnull=True, member__isnull=False),
+                name="notification_preference_one_person",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.kind}: {'on' if self.email else 'off'}"
+        who = f"user {self.user_id}" if self.user_id else f"member {self.member_id}"
+        return f"{who} {self.kind}: {'on' if self.email else 'off'}"

@@ -19,6 +19,7 @@ from members.models import Member, Position, User
 
 from .models import Notification, NotificationMessage, NotificationPreference
 from .registry import get_kind
+from .services import TURNED_OFF
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def plan(
       an address and the person has not turned the kind off;
     - each member without a login (member_ids): an e-mail row to the member record's address. A
       member with neither login nor address gets that row as failed, with the reason, so the
-      administrator sees who was not reached instead of the message silently going nowhere.
+      administrator sees who was not reached instead of the message silently going nowhere; a
+      member who turned the kind off (the link in an e-mail) gets it as cancelled, with the reason.
 
     Rows that exist already are left as they are (the unique constraints), so planning again is
     harmless. Returns the number of rows offered (PostgreSQL: inserted)."""
@@ -102,17 +104,24 @@ def _plan_orm(spec, key, text, due_at, ids, member_ids, channels) -> int:
             rows.append(Notification(recipient_id=pk, channel=Notification.Channel.INBOX, **common))
         if pk in email_ids:
             rows.append(Notification(recipient_id=pk, channel=Notification.Channel.EMAIL, **common))
-    if email and spec.email_default and member_ids:
+    if email and member_ids:
+        member_prefs = dict(
+            NotificationPreference.objects.filter(member_id__in=member_ids, kind=spec.key).values_list(
+                "member_id", "email"
+            )
+        )
         for pk, address in Member.objects.filter(pk__in=member_ids).values_list("pk", "email"):
-            state = Notification.State.PENDING if address else Notification.State.FAILED
+            wanted = member_prefs.get(pk, spec.email_default)
+            if not wanted and pk not in member_prefs:
+                continue  # the kind is off by default: no row
+            if not wanted:  # turned off through the link in an earlier e-mail: recorded, not sent
+                state, reason = Notification.State.CANCELLED, TURNED_OFF
+            elif address:
+                state, reason = Notification.State.PENDING, ""
+            else:
+                state, reason = Notification.State.FAILED, NO_ADDRESS
             rows.append(
-                Notification(
-                    member_id=pk,
-                    channel=Notification.Channel.EMAIL,
-                    state=state,
-                    last_error="" if address else NO_ADDRESS,
-                    **common,
-                )
+                Notification(member_id=pk, channel=Notification.Channel.EMAIL, state=state, last_error=reason, **common)
             )
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     return len(rows)
@@ -154,10 +163,13 @@ def _plan_postgresql(spec, key, text, due_at, ids, member_ids, channels) -> int:
               AND (u.email <> '' OR coalesce(m.email, '') <> '') AND coalesce(p.email, %(email_default)s)
             UNION ALL
             SELECT NULL, m.id, 'email',
-                   CASE WHEN m.email <> '' THEN 'pending' ELSE 'failed' END,
-                   CASE WHEN m.email <> '' THEN '' ELSE %(no_address)s END
+                   CASE WHEN NOT coalesce(mp.email, true) THEN 'cancelled'
+                        WHEN m.email <> '' THEN 'pending' ELSE 'failed' END,
+                   CASE WHEN NOT coalesce(mp.email, true) THEN %(turned_off)s
+                        WHEN m.email <> '' THEN '' ELSE %(no_address)s END
             FROM {member} m
-            WHERE %(email)s AND %(email_default)s AND m.id = ANY(%(members)s::bigint[])
+            LEFT JOIN {preference} mp ON mp.member_id = m.id AND mp.kind = %(kind)s
+            WHERE %(email)s AND m.id = ANY(%(members)s::bigint[]) AND (mp.email IS NOT NULL OR %(email_default)s)
         )
         INSERT INTO {notification} (uid, recipient_id, member_id, channel, kind, content_type_id, object_id,
                                     occurrence, due_at, state, attempts, last_error, message_id, created_at)
@@ -179,6 +191,7 @@ def _plan_postgresql(spec, key, text, due_at, ids, member_ids, channels) -> int:
         "email": Notification.Channel.EMAIL in channels,
         "email_default": spec.email_default,
         "no_address": NO_ADDRESS,
+        "turned_off": TURNED_OFF,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -7,10 +7,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from members.models import User
+from members.models import Member, User
 
 from .models import Notification, NotificationPreference
 from .registry import KINDS
+
+# The reason on e-mail rows cancelled by the recipient's choice (kept cancelled by replanning).
+TURNED_OFF = "e-mail turned off by the recipient"
 
 
 def inbox_for(user: User):
@@ -93,4 +96,27 @@ def notification_preferences_save(*, user: User, email_kinds: set[str], by: User
     off = [key for key in KINDS if key not in email_kinds]
     Notification.objects.filter(
         recipient=user, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING, kind__in=off
-    ).update(state=Notification.State.CANCELLED, last_error="e-mail turned off by the recipient")
+    ).update(state=Notification.State.CANCELLED, last_error=TURNED_OFF)
+
+
+@transaction.atomic
+def notification_email_set(*, kind: str, email: bool, user: User | None = None, member: Member | None = None) -> None:
+    """One kind's e-mail on or off for a login or a member without one, from the link in an e-mail
+    (nobody is signed in: the signed token is the authority, read by unsubscribe.read_token).
+
+    Turning off cancels the person's e-mail rows of that kind still waiting, with the reason;
+    turning on again (the undo) holds for what is planned from now on: a cancelled row may belong
+    to a meeting since moved, and reviving it would send a stale reminder."""
+    if kind not in KINDS or (user is None) == (member is None):
+        raise ValueError("one kind and exactly one of user or member")
+    person = {"user": user} if user is not None else {"member": member}
+    NotificationPreference.objects.update_or_create(**person, kind=kind, defaults={"email": email})
+    if not email:
+        rows = (
+            Notification.objects.filter(recipient=user)
+            if user is not None
+            else Notification.objects.filter(recipient__isnull=True, member=member)
+        )
+        rows.filter(kind=kind, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING).update(
+            state=Notification.State.CANCELLED, last_error=TURNED_OFF
+        )
