@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("members.urls_imports")),
     path("", include("members.urls_audit")),
     path("", include("members.urls_inbox")),
+    path("", include("members.urls_unsubscribe")),
     path("members/new/<uuid:unit_uid>/", records.member_create, name="create"),
     path("members/<uuid:uid>/", records.member_detail, name="detail"),
     path("members/<uuid:uid>/edit/", records.member_edit, name="edit"),

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification
+from .models import Notification, NotificationPreference
 from .registry import KINDS
 
 
@@ -47,3 +47,20 @@ class NotificationAdmin(admin.ModelAdmin):
             state=Notification.State.PENDING, attempts=0, due_at=timezone.now()
         )
         self.message_user(request, _("%(count)s notifications put back in the queue.") % {"count": count})
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Who turned which e-mail off (settings page or the link in an e-mail); read-only, since the
+    choice is the recipient's own."""
+
+    list_display = ["kind", "user", "member", "email", "updated_at"]
+    list_filter = [KindFilter, "email"]
+    search_fields = ["user__username", "user__email", "member__full_name", "member__email"]
+    list_select_related = ["user", "member"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+import re
 import smtplib
 import socket
 import uuid
@@ -32,12 +33,14 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from members.models import Member, User
 
 from .models import Notification, NotificationMessage
 from .registry import KINDS
 from .services import forget_unread_counts
+from .unsubscribe import TOKEN_PLACEHOLDER, make_token, one_click_url, page_url
 
 logger = logging.getLogger(__name__)
 
@@ -88,23 +91,39 @@ def site_url(path: str) -> str:
     return settings.CHIBO_SITE_URL.rstrip("/") + path
 
 
-def build_template(row: Claimed) -> bytes:
-    """The message for every recipient of this row's object and occurrence, with placeholders."""
+def build_template(row: Claimed, token: str = TOKEN_PLACEHOLDER) -> bytes:
+    """The message for every recipient of this row's object and occurrence, with placeholders
+    (the recipient's address, Message-ID and unsubscribe token)."""
     spec = KINDS.get(row.kind)
-    # A member without a login could not open the page: no link, and no word of settings or inbox.
+    # A member without a login could not open the page: no link, and no word of settings or inbox,
+    # but a link to stop this kind of e-mail (a login has its settings page for that).
     link = site_url(row.url) if row.has_login else ""
+    unsubscribe = "" if row.has_login else site_url(page_url(token))
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(
             "emails/notifications/base.html",
-            {"subject": row.subject, "body": row.body, "link": link, "has_login": row.has_login},
+            {
+                "subject": row.subject,
+                "body": row.body,
+                "link": link,
+                "has_login": row.has_login,
+                "unsubscribe": unsubscribe,
+            },
         )
-    text = f"{row.body}\n\n{link}" if link else row.body
+        text = f"{row.body}\n\n{link}" if link else row.body
+        if unsubscribe:
+            text += "\n\n-- \n" + gettext("To stop receiving this kind of e-mail: %(url)s") % {"url": unsubscribe}
     message = EmailMultiAlternatives(
         subject=row.subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[PLACEHOLDER_TO],
-        headers={"Message-ID": PLACEHOLDER_ID},
+        headers={
+            "Message-ID": PLACEHOLDER_ID,
+            # RFC 8058 one-click: the mail provider POSTs "List-Unsubscribe=One-Click" to the URL.
+            "List-Unsubscribe": f"<{site_url(one_click_url(token))}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     message.attach_alternative(html, "text/html")
     if spec and spec.attachments:
@@ -113,7 +132,12 @@ def build_template(row: Claimed) -> bytes:
                 message.attach(_calendar_part(attachment))
             else:
                 message.attach(attachment.filename, attachment.content, attachment.mimetype)
-    return message.message().as_bytes(linesep="\r\n")
+    # The generator folds the long header onto a second line ("List-Unsubscribe: \r\n <https…>");
+    # legal, but parsers then read a leading space. One line is well under the 998-octet limit.
+    return UNSUBSCRIBE_FOLDED.sub(b"List-Unsubscribe: <", message.message().as_bytes(linesep="\r\n"), count=1)
+
+
+UNSUBSCRIBE_FOLDED = re.compile(rb"^List-Unsubscribe:[ \t]*\r\n[ \t]+<", re.MULTILINE)
 
 
 def _calendar_part(attachment):
@@ -128,10 +152,28 @@ def _calendar_part(attachment):
     return part
 
 
-def personalise(template: bytes, *, to: str, message_id: str) -> bytes:
-    return template.replace(f"To: {PLACEHOLDER_TO}\r\n".encode(), f"To: {to}\r\n".encode(), 1).replace(
-        PLACEHOLDER_ID.encode(), message_id.encode(), 1
+def personalise(template: bytes, *, to: str, message_id: str, token: str) -> bytes:
+    return (
+        template.replace(f"To: {PLACEHOLDER_TO}\r\n".encode(), f"To: {to}\r\n".encode(), 1)
+        .replace(PLACEHOLDER_ID.encode(), message_id.encode(), 1)
+        .replace(TOKEN_PLACEHOLDER.encode(), token.encode())
     )
+
+
+def unsubscribe_token(row: Claimed) -> str:
+    """Keyed on the member record (a login's choice is then stored on the login), or on a login
+    that has no member record."""
+    return make_token(kind=row.kind, address=row.address, member_uid=row.member_uid, user_id=row.recipient_id)
+
+
+def placeholders_intact(template: bytes, has_login: bool) -> bool:
+    """The token placeholder can be swapped in the bytes: it sits in the List-Unsubscribe header, and
+    for a member without a login in the text and HTML footers. A body with a line over 998 octets
+    is quoted-printable encoded, which may split the placeholder and limits lines to 76 characters;
+    such a message is then built for each recipient (build_template with the token)."""
+    if has_login:
+        return template.count(TOKEN_PLACEHOLDER.encode()) == 1
+    return template.count(TOKEN_PLACEHOLDER.encode()) == 3 and b"quoted-printable" not in template
 
 
 def _plain_address(address: str) -> str:
@@ -192,23 +234,26 @@ def _sender(connection):
         smtp.ehlo_or_helo_if_needed()
         envelope_sender = parseaddr(sender)[1]  # "Chi bộ <no-reply@…>" -> the address alone
         if smtp.has_extn("pipelining") and envelope_sender.isascii():
-            stuffed: dict[int, bytes] = {}
+            # id -> (template, stuffed): holding the template keeps its id from being reused.
+            stuffed: dict[int, tuple[bytes, bytes]] = {}
 
             def send(template: bytes, to: str, row: Claimed) -> None:
-                data = stuffed.get(id(template))
-                if data is None:
-                    data = stuffed[id(template)] = _stuff(template)
-                _pipelined(smtp, envelope_sender, to, personalise(data, to=to, message_id=f"<{row.uid}@chibo>"))
+                entry = stuffed.get(id(template))
+                if entry is None or entry[0] is not template:
+                    entry = stuffed[id(template)] = (template, _stuff(template))
+                data = personalise(entry[1], to=to, message_id=f"<{row.uid}@chibo>", token=unsubscribe_token(row))
+                _pipelined(smtp, envelope_sender, to, data)
 
             return send
 
         def send(template: bytes, to: str, row: Claimed) -> None:
-            smtp.sendmail(sender, [to], personalise(template, to=to, message_id=f"<{row.uid}@chibo>"))
+            data = personalise(template, to=to, message_id=f"<{row.uid}@chibo>", token=unsubscribe_token(row))
+            smtp.sendmail(sender, [to], data)
 
         return send
 
     def send(template: bytes, to: str, row: Claimed) -> None:
-        raw = personalise(template, to=to, message_id=f"<{row.uid}@chibo>")
+        raw = personalise(template, to=to, message_id=f"<{row.uid}@chibo>", token=unsubscribe_token(row))
         connection.send_messages([PrebuiltEmail(raw=raw, to=to, subject=row.subject, body=row.body)])
 
     return send
@@ -270,6 +315,9 @@ class Claimed:
     message_id: int
     address: str
     has_login: bool = True
+    recipient_id: int | None = None
+    # The member record the unsubscribe token names: the member without a login, or the login's.
+    member_uid: uuid.UUID | None = None
     message: NotificationMessage | None = None
 
     subject = property(lambda self: self.message.subject)
@@ -311,7 +359,8 @@ def _claim_postgresql(token: uuid.UUID, now: datetime.datetime, batch_size: int)
             RETURNING n.id, n.uid, n.kind, n.object_id, n.attempts, n.message_id, n.recipient_id, n.member_id
         )
         SELECT c.id, c.uid, c.kind, c.object_id, c.attempts, c.message_id,
-               coalesce(nullif(u.email, ''), nullif(um.email, ''), m.email, ''), c.recipient_id IS NOT NULL
+               coalesce(nullif(u.email, ''), nullif(um.email, ''), m.email, ''), c.recipient_id IS NOT NULL,
+               c.recipient_id, coalesce(m.uid, um.uid)
         FROM claimed c
         LEFT JOIN {user} u ON u.id = c.recipient_id
         LEFT JOIN {member} um ON um.user_id = c.recipient_id
@@ -338,9 +387,18 @@ def _claim_orm(token: uuid.UUID, now: datetime.datetime, batch_size: int) -> lis
         )
     rows = Notification.objects.filter(claim=token, state=Notification.State.SENDING).values_list(
         "pk", "uid", "kind", "object_id", "attempts", "message_id", "recipient__email", "recipient__member__email",
-        "member__email", "recipient_id",
+        "member__email", "recipient_id", "member__uid", "recipient__member__uid",
     )  # fmt: skip
-    return [Claimed(*row[:6], address=row[6] or row[7] or row[8] or "", has_login=bool(row[9])) for row in rows]
+    return [
+        Claimed(
+            *row[:6],
+            address=row[6] or row[7] or row[8] or "",
+            has_login=bool(row[9]),
+            recipient_id=row[9],
+            member_uid=row[10] or row[11],
+        )
+        for row in rows
+    ]
 
 
 def _retry_or_fail(row: Claimed, token: uuid.UUID, error: BaseException | str, now) -> str:
@@ -389,8 +447,11 @@ def send_batch(
             key = (row.message_id, row.has_login)
             if key not in templates:
                 templates[key] = build_template(row)
+            template = templates[key]
+            if not placeholders_intact(template, row.has_login):
+                template = build_template(row, token=unsubscribe_token(row))
             try:
-                send(templates[key], _plain_address(row.address), row)
+                send(template, _plain_address(row.address), row)
             except (*CONNECTION_ERRORS, ValueError) as exc:
                 if _connection_lost(exc):
                     # The connection is gone: this row and the rest of the batch wait for a retry.
