@@ -3,17 +3,22 @@ roll-up to every ancestor unit, kept in the same transaction as the write that c
 
 Live aggregation over the raw tables costs ~150 ms a year for a province (STACK-NOTES "Measured
 floors"); a roll-up row per (unit, cell type, month) answers any unit and range in under a
-millisecond. Three tables:
+millisecond. Five tables:
 
 - ``MeetingCount``: one row per meeting, its counts from ``meetings.counting`` (the one rule) and
   the flags the metrics need (held, thematic, pre-meeting, higher-level delegate, duration).
 - ``CellMonth``: per cell and month the additive figures (SUM_FIELDS), zero while the cell is not
   active (founded/dissolved dates). Rows exist for every active month up to the horizon.
 - ``UnitMonth``: the same figures summed per ancestor unit (the cell included), cell type and month.
+- ``MemberYear``: per member and year the months of unexcused absence and of unpaid dues (the
+  members-at-risk list, QĐ 24 §8.1).
+- ``SummaryStamp``: per unit a random stamp replaced by every write that changes what its dashboard
+  shows; the dashboard's cached fragments carry it in their key.
 
 Writes recompute the touched cell-months from MeetingCount rows and add the difference to every
-ancestor's row with ``UPDATE ... SET f = f + delta``. ``live_cell_months`` computes the same
-cell-month figures from the raw tables with SQL, independently: ``rebuild`` and ``check`` use it.
+ancestor's row in one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE SET f = f + excluded.f`` over
+the cell's ancestor paths. ``live_cell_months`` computes the same cell-month figures from the raw
+tables with SQL, independently: ``rebuild`` and ``check`` use it.
 A month is held as one integer, ``ym = year * 12 + month - 1``, so a range is one BETWEEN.
 """
 
