@@ -267,6 +267,21 @@ def main() -> None:
     if meeting:
         row = Attendance.objects.filter(meeting=meeting, status=Attendance.Status.PRESENT).first()
         writes, write_queries = [], 0
+        # Time the parts too: the ancestors' roll-up (one statement, then their stamps), the
+        # cell-month write around it, and the attendees' absence months (members at risk).
+        parts: dict[str, list[float]] = {}
+        originals = {}
+        for name in ("_write_cell_months", "_add_to_ancestors", "_absences_changed"):
+            originals[name] = getattr(summaries, name)
+
+            def timed_part(*a, _name=name, **kw):
+                started = time.perf_counter()
+                try:
+                    return originals[_name](*a, **kw)
+                finally:
+                    parts.setdefault(_name, []).append((time.perf_counter() - started) * 1000)
+
+            setattr(summaries, name, timed_part)
         for _ in range(max(10, args.runs)):
             with transaction.atomic():
                 Attendance.objects.filter(pk=row.pk).update(status=Attendance.Status.ABSENT_UNEXCUSED)
@@ -277,10 +292,24 @@ def main() -> None:
                     writes.append((time.perf_counter() - started) * 1000)
                 write_queries = timer.queries
                 transaction.set_rollback(True)
+        for name, original in originals.items():
+            setattr(summaries, name, original)
         print(
             f"\nsummary write (one attendance change: meeting count, cell-month, every ancestor's months):"
             f" median {statistics.median(writes):.1f} ms, p95 {p95(writes):.1f} ms,"
             f" db {timer.seconds * 1000:.1f} ms, {write_queries} queries ({load_average()})"
+        )
+        print(
+            "  of which: "
+            + ", ".join(
+                f"{label} {statistics.median(parts[name]):.1f} ms"
+                for name, label in (
+                    ("_add_to_ancestors", "every ancestor's months and stamps"),
+                    ("_write_cell_months", "cell-months with that roll-up"),
+                    ("_absences_changed", "the attendees' absence months"),
+                )
+                if name in parts
+            )
         )
     # Members at risk: the first page of the list from the member-year summary, and the same list
     # counted live from attendance, dues and rolls.
