@@ -151,10 +151,21 @@ def test_a_body_long_enough_for_quoted_printable_still_gets_each_recipients_link
     assert read_token(token_of(one_click_path(message))).member == offline
 
 
-def test_each_recipient_gets_a_token_of_their_own(schedule, smtp_sink, offline, cast):
+def test_each_recipient_gets_a_token_of_their_own(schedule, smtp_sink, offline, cast, monkeypatch):
+    from members.notifications import delivery
+
     other = MemberFactory(full_name="Võ Văn Nam", cell=cast.cell_a, email="nam@example.vn")
     schedule(start=soon())
+    original, built = delivery.build_template, []
+
+    def counting(row, **token):
+        built.append((row.has_login, bool(token)))
+        return original(row, **token)
+
+    monkeypatch.setattr(delivery, "build_template", counting)
     send_due()
+    # The message is still built once per kind of recipient, the tokens put in when personalised.
+    assert sorted(built) == [(False, False), (True, False)]
     mine, theirs = received(smtp_sink, offline.email)[0][0], received(smtp_sink, other.email)[0][0]
     assert read_token(token_of(one_click_path(mine))).member == offline
     assert read_token(token_of(one_click_path(theirs))).member == other
