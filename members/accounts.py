@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from members.auth import find_member
 from members.models import AccountActivation, Member, User
+from members.notifications.services import preferences_follow_login
 
 # Unambiguous characters only: the code is typed from paper by people of every age.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -168,6 +169,7 @@ def activation_complete(*, activation: AccountActivation, password: str) -> User
     if member.user_id != user.pk:
         member.user = user
         member.save(update_fields=["user"])
+    preferences_follow_login(member=member, user=user)
     return user
 
 

@@ -120,3 +120,13 @@ def notification_email_set(*, kind: str, email: bool, user: User | None = None, 
         rows.filter(kind=kind, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING).update(
             state=Notification.State.CANCELLED, last_error=TURNED_OFF
         )
+
+
+def preferences_follow_login(*, member: Member, user: User) -> None:
+    """A member who turned e-mail kinds off by the link before having a login keeps those choices
+    once the login exists (planning and the settings page read the login's). Where the login
+    already chose for a kind, its own choice stands."""
+    chosen = NotificationPreference.objects.filter(user=user).values("kind")
+    rows = NotificationPreference.objects.filter(member=member)
+    rows.exclude(kind__in=chosen).update(user=user, member=None)
+    rows.delete()  # what is left: kinds the login had already decided

@@ -315,3 +315,28 @@ def test_the_administrator_sees_who_turned_which_email_off(
     with django_assert_max_num_queries(12):
         page = admin_client.get("/admin/members/notificationpreference/")
     assert page.status_code == 200 and page.content.decode().count("Lê Thị Mai") == 2
+
+
+def test_choices_made_by_link_follow_the_member_to_a_new_login(offline, cast):
+    from members import accounts
+    from members.notifications.services import notification_email_set
+
+    notification_email_set(kind=REMINDER, email=False, member=offline)
+    notification_email_set(kind=SCHEDULED, email=False, member=offline)
+    activation, _code = accounts.activation_issue(member=offline, channel="slip", by=cast.secretary_user)
+    user = accounts.activation_complete(activation=activation, password="mat-khau-moi-2026")
+    chosen = set(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
+    assert chosen == {(REMINDER, False), (SCHEDULED, False)}
+    assert not NotificationPreference.objects.filter(member=offline).exists()
+
+
+def test_the_login_s_own_choice_stands_over_the_link_s(offline):
+    from members.notifications.services import notification_email_set, preferences_follow_login
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="mai")
+    notification_email_set(kind=REMINDER, email=True, user=user)
+    notification_email_set(kind=REMINDER, email=False, member=offline)
+    preferences_follow_login(member=offline, user=user)
+    assert list(NotificationPreference.objects.filter(user=user).values_list("kind", "email")) == [(REMINDER, True)]
+    assert not NotificationPreference.objects.filter(member=offline).exists()
