@@ -25,14 +25,18 @@ and their PostgreSQL backends spend per request served (from /proc and gunicorn'
 printed too: its ratio is what the throughput ratio is on an idle machine, and it barely moves
 with the load around it.
 
-Measured 2026-11-23 (load average 9-11 from other work; medians of 3 rounds, 3 runs):
-    one-query view 90-98 req/s, 3.3-3.7 ms CPU/request; attendance page 14-15 req/s, 20.7-23.0 ms
-    CPU/request, 6 queries: ratio 14.5 / 16.0 / 16.2% (by CPU 16.0 / 14.5 / 16.8%); p95 at 50
-    connections 3.5-3.7 s (the queue: 50 ÷ 15 req/s), p50 140-196 ms with 2 connections.
-    Before the grants in SQL, the meeting checked in Python and the one-fragment page, same script
-    and load: 7 req/s, 41.5 ms CPU/request, 10 queries, ratio 8.2% (8.5% by CPU). What is left is
-    mostly the signed-in floor: session, user, inbox badge, base.html, middleware (the check-in
-    page, without the roll, costs more: 25.6 ms).
+Measured 2026-11-23, session 3 (load average 1.8-3.4 from other work; medians of 3 rounds):
+    one-query view 526 req/s (rounds 278-1,064), 1.92 ms CPU/request; attendance page 175 req/s,
+    5.53 ms CPU/request, 3 queries: ratio 33.2% (34.7% by CPU); p95 at 50 connections 339 ms (the
+    queue: 50 / 175 req/s; the one-query view's own p95 there was 148 ms), p50 4.5 ms and p95 9.9 ms
+    with 2 connections. What got it there, from 20.7-23.0 ms CPU/request (14.5-16.2%) last session:
+    the production cache (Redis) with one client per pool (config/cache.py), the user, meeting and
+    grants reads compiled once and run as prepared statements (config/precompiled.py; PostgreSQL
+    planned the user and grants joins for 0.65 ms each per request), rights checked on the user
+    rather than through request.user's lazy wrappers, and the whole page kept per viewer under the
+    meeting's last change with the csrf token and inbox badge filled in (config/pagecache.py).
+    The p95 target cannot be met by any page here: with 50 connections on 2 sync workers the queue
+    alone is 50 / throughput, so p95 <= 50 ms needs ~1,000 req/s, the one-query view's own rate.
 """
 
 import argparse
