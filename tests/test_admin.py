@@ -65,12 +65,12 @@ def _url(model, view, *args):
 
 
 def test_every_model_of_the_tree_and_members_is_registered():
-    from members.notifications.models import Notification
+    from members.notifications.models import Notification, NotificationPreference
 
     registered = {model for model in admin.site._registry if model._meta.app_label in ("cells", "members")}
-    # Notifications have their own admin tests (tests/notifications/test_delivery.py: search, the
-    # failed filter, the change page and the re-send action).
-    assert registered == set(MODELS) | {Notification}
+    # Notifications and their preferences have their own admin tests (tests/notifications: search,
+    # the failed filter, the change page, the re-send action; the read-only preference list).
+    assert registered == set(MODELS) | {Notification, NotificationPreference}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
