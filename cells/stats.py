@@ -257,6 +257,7 @@ class UnitRow:
     kind: str
     unit_type: str
     search_name: str
+    path: str = ""
     stamp: int | None = None
 
     @property
@@ -273,9 +274,32 @@ def children(unit: PartyUnit, with_stamps: bool = False) -> list[UnitRow]:
 
 
 def child_figures(unit_ids: list[int], period: Period, unit_type: str | None = None) -> dict[int, Figures]:
-    """Each unit's figures for the period: one query, their roll-up rows summed."""
-    grouped = _rows(period, unit_type, unit_id__in=unit_ids).values("unit_id").annotate(**_aggregates(period))
-    return {g["unit_id"]: _figures(g) for g in grouped}
+    """Each unit's figures for the period: one query, their roll-up rows summed (SQL written once,
+    like month_sums: the ORM built this query in ~4 ms for one unit's ~15 rows)."""
+    if not unit_ids:
+        return {}
+    table = connection.ops.quote_name(UnitMonth._meta.db_table)
+    ym, unit_col = _column(UnitMonth, "ym"), _column(UnitMonth, "unit")
+    sums = ", ".join(
+        f"SUM({_column(UnitMonth, f)})"
+        if f in QUARTER_FIELDS
+        else f"SUM(CASE WHEN {ym} >= %s THEN {_column(UnitMonth, f)} END)"
+        for f in SUM_FIELDS
+    )
+    sql = (
+        f"SELECT {unit_col}, {sums} FROM {table}"  # noqa: S608 - names from the model, values are parameters
+        f" WHERE {unit_col} IN ({', '.join(['%s'] * len(unit_ids))}) AND {ym} >= %s AND {ym} <= %s"
+    )
+    params: list = [period.low] * len(PERIOD_FIELDS) + list(unit_ids) + [period.quarter_low, period.high]
+    if unit_type:
+        sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
+        params.append(unit_type)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} GROUP BY {unit_col}", params)
+        return {
+            row[0]: Figures({f: int(v or 0) for f, v in zip(SUM_FIELDS, row[1:], strict=True)})
+            for row in cursor.fetchall()
+        }
 
 
 def by_child(unit: PartyUnit, period: Period, unit_type: str | None = None) -> list[tuple[UnitRow, Figures]]:
@@ -308,6 +332,42 @@ def trend(unit: PartyUnit, period: Period, months: int = 24, unit_type: str | No
     return by_month(unit, high - months + 1, high, unit_type)
 
 
+def _column(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def month_sums(unit: PartyUnit, low: int, high: int, unit_type: str | None = None) -> dict[int, dict[str, int]]:
+    """The unit's roll-up rows of months low..high summed by month (over cell types, or one type):
+    one narrow query on the unique (unit, ym, unit_type) index. Written as SQL once: building the
+    same query with the ORM cost ~3 ms of Python at province scale, five times its database time."""
+    table = connection.ops.quote_name(UnitMonth._meta.db_table)
+    sums = ", ".join(f"SUM({_column(UnitMonth, f)})" for f in SUM_FIELDS)
+    ym, unit_col = _column(UnitMonth, "ym"), _column(UnitMonth, "unit")
+    sql = f"SELECT {ym}, {sums} FROM {table} WHERE {unit_col} = %s AND {ym} >= %s AND {ym} <= %s"  # noqa: S608
+    params: list = [unit.pk, low, high]
+    if unit_type:
+        sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
+        params.append(unit_type)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} GROUP BY {ym}", params)
+        return {row[0]: {f: int(v or 0) for f, v in zip(SUM_FIELDS, row[1:], strict=True)} for row in cursor.fetchall()}
+
+
+def headline_and_trend(
+    unit: PartyUnit, period: Period, months: int = 24, unit_type: str | None = None
+) -> tuple[Figures, list[tuple[int, Figures]]]:
+    """figures() without resolutions and trend() in one query: the months of both read once and
+    summed here (the same sums: the period's months, its whole quarters for thematic cadence)."""
+    trend_low = period.high - months + 1
+    rows = month_sums(unit, min(period.quarter_low, trend_low), period.high, unit_type)
+    headline = Figures()
+    for ym, sums in rows.items():
+        if period.quarter_low <= ym <= period.high:
+            headline.add({f: v for f, v in sums.items() if ym >= period.low or f in QUARTER_FIELDS})
+    points = [(ym, Figures(dict(rows[ym])) if ym in rows else Figures()) for ym in range(trend_low, period.high + 1)]
+    return headline, points
+
+
 def missed_months(unit: PartyUnit, period: Period, unit_type: str | None = None):
     """Cell-months of the period without a regular meeting held (a queryset: paginate it)."""
     rows = CellMonth.objects.filter(
@@ -316,6 +376,64 @@ def missed_months(unit: PartyUnit, period: Period, unit_type: str | None = None)
     if unit_type:
         rows = rows.filter(unit_type=unit_type)
     return rows.select_related("cell").order_by("cell__search_name", "cell_id", "ym")
+
+
+@dataclass(frozen=True, slots=True)
+class MissedMonth:
+    """A cell-month without its regular meeting held, with the cell's columns the list shows."""
+
+    search_name: str
+    cell_id: int
+    ym: int
+    uid: uuid.UUID
+    name: str
+    short_name: str
+    path: str
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def label(self) -> str:
+        return month_label(self.ym)
+
+    def as_tuple(self) -> tuple:
+        """The row as plain values (what the cache keeps)."""
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+
+def _like_prefix(path: str) -> str:
+    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def missed_under(paths: list[str], period: Period, unit_type: str | None = None) -> list[MissedMonth]:
+    """missed_months() for the cells under any of the paths, as rows in the same order: one query
+    (SQL written once, on the partial index of missed cell-months), for a table of pages built from
+    one subtree's list per child (cached under each child's stamp)."""
+    if not paths:
+        return []
+    months, cells = (
+        connection.ops.quote_name(CellMonth._meta.db_table),
+        connection.ops.quote_name(PartyUnit._meta.db_table),
+    )
+    under = " OR ".join(["c.path LIKE %s ESCAPE '\\'"] * len(paths))
+    sql = (
+        f"SELECT c.search_name, m.cell_id, m.ym, c.uid, c.name, c.short_name, c.path FROM {months} m"  # noqa: S608
+        f" JOIN {cells} c ON c.id = m.cell_id"
+        " WHERE m.ym >= %s AND m.ym <= %s AND m.cell_months = 1 AND m.held_months = 0"
+        f" AND ({under})"
+    )
+    params: list = [period.low, period.high, *(_like_prefix(p) for p in paths)]
+    if unit_type:
+        sql += " AND m.unit_type = %s"
+        params.append(unit_type)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY c.search_name, m.cell_id, m.ym", params)
+        return [
+            MissedMonth(key, cell_id, ym, uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid)), name, short, path)
+            for key, cell_id, ym, uid, name, short, path in cursor.fetchall()
+        ]
 
 
 def month_label(ym: int) -> str:

@@ -247,21 +247,22 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
     keys = {"summary": f"{base}:summary", "table": table_key, "missed": f"{base}:missed:{missed_page}"}
     found = cache.get_many([k for k in keys.values() if k])
     out, new = {}, {}
-    headline = None
+    kids = None
     for name, key in keys.items():
         if key is None:
             continue
         if key in found:
             out[name] = found[key]
             continue
-        if name in ("summary", "missed") and headline is None:
-            headline = stats.figures(unit, period, unit_type, resolutions=False)
+        if kids is None and not context["is_cell"] and (name == "missed" or context["group"] != "type"):
+            kids = stats.children(unit, with_stamps=True)
         if name == "summary":
-            value = _render_summary(context, headline)
+            headline, trend = stats.headline_and_trend(unit, period, TREND_MONTHS, unit_type)
+            value = _render_summary(context, headline, trend)
         elif name == "table":
-            value = _render_table(context)
+            value = _render_table(context, kids)
         else:
-            value = _render_missed(context, headline, missed_page)
+            value = _render_missed(context, missed_page, kids)
         out[name] = new[key] = value
     if new:
         cache.set_many(new, FRAGMENT_SECONDS)
@@ -273,11 +274,11 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
     }
 
 
-def _render_summary(context: dict, headline: stats.Figures) -> dict:
+def _render_summary(context: dict, headline: stats.Figures, trend: list[tuple[int, stats.Figures]]) -> dict:
     ctx = context | {
         "headline": headline,
         "metrics": [(key, label, headline.level(key)) for key, label in stats.METRICS],
-        "trend": trend_chart(stats.trend(context["unit"], context["period"], TREND_MONTHS, context["unit_type"])),
+        "trend": trend_chart(trend),
     }
     return {
         "cards": render_to_string("cells/dashboard/unit.html#cards", ctx),
@@ -285,48 +286,70 @@ def _render_summary(context: dict, headline: stats.Figures) -> dict:
     }
 
 
-def _render_table(context: dict) -> str:
-    unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
+def _render_table(context: dict, kids: list[stats.UnitRow]) -> str:
+    unit, period = context["unit"], context["period"]
     if context["group"] == "type":
         return render_to_string(
             "cells/dashboard/unit.html#type-table", context | {"type_rows": stats.by_type(unit, period)}
         )
-    rows = _sort(_child_rows(unit, period, unit_type), context["sort"], context["descending"])
-    body = mark_safe(_unit_rows(rows, context))  # noqa: S308 - every name is escaped in _unit_rows
+    rows = _sort(_child_rows(kids, context), context["sort"], context["descending"])
+    body = mark_safe("".join(html for _u, _f, html in rows))  # noqa: S308 - every name is escaped in _unit_row
     return render_to_string("cells/dashboard/unit.html#unit-table", context | {"body": body})
 
 
-def _child_rows(unit: PartyUnit, period: stats.Period, unit_type: str | None):
-    """stats.by_child with each child's figures cached under the child's own stamp: after a write
-    in one ward, a province's table sums the rows of that ward alone again (its stamp moved with
-    the province's), and reads the other children's from the cache."""
-    kids = stats.children(unit, with_stamps=True)
+def _per_child(kids: list[stats.UnitRow], what: str, context: dict, build) -> dict[int, object]:
+    """A value per child unit cached under the child's own stamp (and the period, type and
+    language): after a write in one ward, a province rebuilds that ward's value alone (its stamp
+    moved with the province's) and reads the other children's from the cache. build(missing) gives
+    the missing children's values."""
+    period, unit_type = context["period"], context["unit_type"] or ""
     keys = {
-        k.pk: f"dash:row:{k.pk}:{k.stamp}:{period.low}:{period.high}:{unit_type or ''}"
+        k.pk: f"dash:{what}:{k.pk}:{k.stamp}:{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
         for k in kids
         if k.stamp is not None
     }
     found = cache.get_many(list(keys.values()))
-    sums = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [k.pk for k in kids if k.pk not in sums]
+    values = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [k for k in kids if k.pk not in values]
     if missing:
-        fresh = stats.child_figures(missing, period, unit_type)
-        for pk in missing:
-            sums[pk] = fresh[pk].sums if pk in fresh else stats.Figures().sums
-        cache.set_many({keys[pk]: sums[pk] for pk in missing if pk in keys}, FRAGMENT_SECONDS)
-    return [(k, stats.Figures(dict(sums[k.pk]))) for k in kids if sums[k.pk]["cell_months"]]
+        fresh = build(missing)
+        values.update(fresh)
+        cache.set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, FRAGMENT_SECONDS)
+    return values
 
 
-def _unit_rows(rows: list[tuple[stats.UnitRow, stats.Figures]], context: dict) -> str:
-    """The child table's body as one string: a row of a province holds ~80 units and 8 figures
-    each, and a template tag per figure cost ~1 ms a row."""
+def _child_rows(kids: list[stats.UnitRow], context: dict) -> list[tuple[stats.UnitRow, stats.Figures, str]]:
+    """stats.by_child with each child's figures and its table row cached per child (_per_child)."""
+    period, unit_type = context["period"], context["unit_type"]
+    row_html = _unit_row_builder(context)
+
+    def build(missing):
+        fresh = stats.child_figures([k.pk for k in missing], period, unit_type)
+        out = {}
+        for k in missing:
+            f = fresh.get(k.pk) or stats.Figures()
+            out[k.pk] = (f.sums, row_html(k, f) if f.cell_months else "")
+        return out
+
+    values = _per_child(kids, "row", context, build)
+    rows = []
+    for k in kids:
+        sums, html = values[k.pk]
+        if sums["cell_months"]:
+            rows.append((k, stats.Figures(dict(sums)), html))
+    return rows
+
+
+def _unit_row_builder(context: dict):
+    """A function giving a child's row of the table as one string: a province holds ~80 units and 8
+    figures each, and a template tag per figure cost ~1 ms a row."""
     separator = get_format("DECIMAL_SEPARATOR")
     href = reverse("dashboard:unit", kwargs={"uid": ZERO_UID}).replace(str(ZERO_UID), "{}") + "?" + context["qs"]
     href = escape(href)
     types = {value: escape(label) for value, label in PartyUnit.UnitType.choices}
     flag = f' <span class="badge text-bg-danger" title="{escape(_("Below target"))}">!</span>'
-    out = []
-    for u, f in rows:
+
+    def row(u: stats.UnitRow, f: stats.Figures) -> str:
         levels = f.levels
         cells = [
             f'<td class="text-end text-{LEVEL_CLASS[levels[metric]]}">{pct_text(value, separator)}</td>'
@@ -345,20 +368,36 @@ def _unit_rows(rows: list[tuple[stats.UnitRow, stats.Figures]], context: dict) -
         warn = flag if any(level in ("warn", "bad") for level in levels.values()) else ""
         missed = f.missed_months
         missed = f'<span class="text-danger">{missed}</span>' if missed else "0"
-        out.append(
+        return (
             f'<tr><td><a href="{href.format(u.uid)}">{escape(u.display_name)}</a>{badge}{warn}</td>'
             + "".join(cells)
             + f'<td class="text-end">{pct_text(f.duration, separator)}</td>'
             f'<td class="text-end">{pct_text(f.higher, separator)}</td>'
             f'<td class="text-end">{missed}</td></tr>'
         )
-    return "".join(out)
+
+    return row
 
 
-def _render_missed(context: dict, headline: stats.Figures, page: int) -> str:
-    missed = Paginator(stats.missed_months(context["unit"], context["period"], context["unit_type"]), 20)
-    # The headline already counts them (cell-months less months held): no COUNT query.
-    missed.count = headline.missed_months
+def _render_missed(context: dict, page: int, kids: list[stats.UnitRow] | None) -> str:
+    """The page of missed cell-months. A cell reads its own; a committee merges its children's lists,
+    each cached under the child's stamp (_per_child), so after a write only that child's is read."""
+    unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
+    if kids is None:
+        rows = stats.missed_under([unit.path], period, unit_type)
+    else:
+
+        def build(missing):
+            by_child = {k.pk: [] for k in missing}
+            paths = sorted(((k.path, k.pk) for k in missing), key=lambda p: -len(p[0]))
+            for row in stats.missed_under([k.path for k in missing], period, unit_type):
+                pk = next(pk for path, pk in paths if row.path.startswith(path))
+                by_child[pk].append(row.as_tuple())
+            return by_child
+
+        values = _per_child(kids, "missed", context, build)
+        rows = [stats.MissedMonth(*r) for r in sorted(r for k in kids for r in values[k.pk])]
+    missed = Paginator(rows, 20)
     return render_to_string("cells/dashboard/unit.html#missed", context | {"missed": missed.get_page(page)})
 
 

@@ -139,3 +139,54 @@ def test_missing_fragments_cost_the_same_queries_for_5_and_60_cells(client_for, 
         cache.clear()
         counts.append(queries(client, unit))
     assert counts[0] == counts[1]
+
+
+def missed_list(html: str) -> list[str]:
+    block = re.search(r'data-testid="missed">(.*?)</ul>', html, re.S)
+    return re.findall(r'<a href="[^"]*">([^<]*)</a><span class="text-danger">([^<]*)<', block.group(1)) if block else []
+
+
+def test_the_missed_months_list_follows_a_write_in_one_child_and_keeps_the_others(client_for, cast):
+    """The province's missed list merges its children's lists, each cached under the child's stamp:
+    a meeting held in a ward's cell leaves the list at once; another ward's cell stays listed."""
+    other = UnitFactory(kind=PartyUnit.Kind.COMMITTEE, name="Đảng bộ xã Hợp Châu", parent=cast.province)
+    far = UnitFactory(kind=PartyUnit.Kind.CELL, name="Chi bộ thôn Đồng Bùa", parent=other)
+    summaries.rebuild()
+    client = client_for(province_staff(cast))
+    march = {"period": "month", "year": "2026", "month": "3"}
+    listed = missed_list(page(client, cast.province, march))
+    names = {name for name, _month in listed}
+    assert {cast.cell_a.display_name, cast.cell_b.display_name, far.display_name} <= names
+    hold(cast.cell_a, at(2026, 3, 12), cast.secretary_user)
+    with CaptureQueriesContext(connection) as ctx:
+        html = page(client, cast.province, march)
+    names = {name for name, _month in missed_list(html)}
+    assert cast.cell_a.display_name not in names
+    assert {cast.cell_b.display_name, far.display_name} <= names
+    # The other ward's list came from the cache: the missed-months query read the ward alone.
+    missed_sql = [q["sql"] for q in ctx.captured_queries if "held_months = 0" in (q["sql"] or "")]
+    assert len(missed_sql) == 1 and missed_sql[0].count(" LIKE ") == 1
+    # Its row in the province's table moved too, the other ward's did not.
+    assert row_cells(html, cast.ward.display_name)[0] == "50,0%"
+    assert row_cells(html, other.display_name)[0] == "0,0%"
+    # A rename of the far cell shows in the province's list (the name rides in the cached list).
+    unit_services.unit_update(unit=far, name="Chi bộ thôn Đồng Bùa mới", short_name="", by=cast.staff_user)
+    assert "Chi bộ thôn Đồng Bùa mới" in {name for name, _m in missed_list(page(client, cast.province, march))}
+
+
+def test_the_missed_months_list_pages_in_order(client_for, cast):
+    ward2 = UnitFactory(kind=PartyUnit.Kind.COMMITTEE, name="Đảng bộ xã Kim Long", parent=cast.province)
+    for i in range(12):
+        UnitFactory(kind=PartyUnit.Kind.CELL, name=f"Chi bộ thôn {i:02d}", parent=ward2 if i % 2 else cast.ward)
+    summaries.rebuild()
+    client = client_for(province_staff(cast))
+    quarter = {"period": "quarter", "year": "2026", "quarter": "1"}
+    pages = [missed_list(page(client, cast.province, {**quarter, "missed_page": str(n)})) for n in (1, 2, 3)]
+    assert [len(p) for p in pages] == [20, 20, 2]  # 14 cells, three months each
+    expected = sorted(
+        (u.search_name, u.pk, month)
+        for u in PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL)
+        for month in ("01/2026", "02/2026", "03/2026")
+    )
+    names = {u.pk: u.display_name for u in PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL)}
+    assert pages[0] + pages[1] + pages[2] == [(names[pk], month) for _s, pk, month in expected]

@@ -10,6 +10,7 @@ from cells import stats
 from cells.models import PartyUnit
 from meetings.discipline import discipline_count
 from meetings.models import Attendance, Meeting
+from meetings.summaries import ym_of
 from members import services as member_services
 from members.models import Member, StatusPeriod
 from tests.dashboard.conftest import at, hold
@@ -172,3 +173,39 @@ def test_summaries_give_the_same_figures_as_live_aggregation(tree, unit_name):
     for period in (Q1, stats.Period.month(2026, 2), stats.Period.year(2026), stats.Period.year(2025)):
         for unit_type in (None, PartyUnit.UnitType.STATE_AGENCY):
             assert stats.figures(unit, period, unit_type).sums == stats.live_figures(unit, period, unit_type).sums
+
+
+@pytest.mark.parametrize("unit_name", ["province", "ward", "cell_a", "cell_c"])
+def test_the_one_query_headline_trend_children_and_missed_agree_with_the_orm_forms(tree, unit_name):
+    """The page reads the headline and trend in one query, the children's figures and the missed
+    cell-months in SQL written once: the same figures and rows as figures(), trend(), by_child()
+    and missed_months(), for months, quarters, years and ranges wider than the trend."""
+    unit = getattr(tree, unit_name)
+    periods = (
+        Q1,
+        stats.Period.month(2026, 2),
+        stats.Period.year(2026),
+        stats.Period.year(2025),
+        stats.Period.make("range", ym_of(2023, 2), ym_of(2026, 3)),
+    )
+    for period in periods:
+        for unit_type in (None, PartyUnit.UnitType.STATE_AGENCY, PartyUnit.UnitType.RESIDENTIAL):
+            headline, points = stats.headline_and_trend(unit, period, 24, unit_type)
+            assert headline.sums == stats.figures(unit, period, unit_type, resolutions=False).sums
+            assert [(ym, f.sums) for ym, f in points] == [
+                (ym, f.sums) for ym, f in stats.trend(unit, period, 24, unit_type)
+            ]
+            kids = {u.pk: f.sums for u, f in stats.by_child(unit, period, unit_type)}
+            assert {pk: f.sums for pk, f in stats.child_figures(list(kids), period, unit_type).items()} == kids
+            orm = [
+                (r.cell_id, r.ym, r.cell.uid, r.cell.display_name) for r in stats.missed_months(unit, period, unit_type)
+            ]
+            rows = [
+                (r.cell_id, r.ym, r.uid, r.display_name) for r in stats.missed_under([unit.path], period, unit_type)
+            ]
+            assert sorted(rows) == sorted(orm)
+    assert {r.cell_id for r in stats.missed_under([tree.cell_a.path, tree.cell_c.path], Q1)} == {
+        tree.cell_a.pk,
+        tree.cell_c.pk,
+    }
+    assert stats.missed_under([], Q1) == []
