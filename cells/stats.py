@@ -31,6 +31,7 @@ from meetings.summaries import (
     SUM_FIELDS,
     MemberYear,
     SummaryStamp,
+    ancestor_paths,
     live_cell_months,
     quarter_start,
     unpaid_months,
@@ -273,33 +274,24 @@ def children(unit: PartyUnit, with_stamps: bool = False) -> list[UnitRow]:
     return [UnitRow(*r) for r in rows.values_list(*UnitRow.__slots__)]
 
 
+def children_and_ancestors(unit: PartyUnit) -> tuple[list[UnitRow], list[UnitRow]]:
+    """children(unit, with_stamps=True) and the unit's ancestors from the root down (the page's
+    breadcrumb), in one query."""
+    ancestors = [p for p in ancestor_paths(unit.path) if p != unit.path]
+    rows = PartyUnit.objects.filter((Q(parent=unit) & ~Q(kind=PartyUnit.Kind.GROUP)) | Q(path__in=ancestors)).order_by(
+        "depth", "search_name"
+    )
+    stamp = SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")
+    kids, above = [], []
+    for *values, parent_id in rows.annotate(stamp=Subquery(stamp)).values_list(*UnitRow.__slots__, "parent_id"):
+        row = UnitRow(*values)
+        (kids if parent_id == unit.pk and row.path not in ancestors else above).append(row)
+    return sorted(kids, key=lambda r: r.search_name), above
+
+
 def child_figures(unit_ids: list[int], period: Period, unit_type: str | None = None) -> dict[int, Figures]:
-    """Each unit's figures for the period: one query, their roll-up rows summed (SQL written once,
-    like month_sums: the ORM built this query in ~4 ms for one unit's ~15 rows)."""
-    if not unit_ids:
-        return {}
-    table = connection.ops.quote_name(UnitMonth._meta.db_table)
-    ym, unit_col = _column(UnitMonth, "ym"), _column(UnitMonth, "unit")
-    sums = ", ".join(
-        f"SUM({_column(UnitMonth, f)})"
-        if f in QUARTER_FIELDS
-        else f"SUM(CASE WHEN {ym} >= %s THEN {_column(UnitMonth, f)} END)"
-        for f in SUM_FIELDS
-    )
-    sql = (
-        f"SELECT {unit_col}, {sums} FROM {table}"  # noqa: S608 - names from the model, values are parameters
-        f" WHERE {unit_col} IN ({', '.join(['%s'] * len(unit_ids))}) AND {ym} >= %s AND {ym} <= %s"
-    )
-    params: list = [period.low] * len(PERIOD_FIELDS) + list(unit_ids) + [period.quarter_low, period.high]
-    if unit_type:
-        sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
-        params.append(unit_type)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} GROUP BY {unit_col}", params)
-        return {
-            row[0]: Figures({f: int(v or 0) for f, v in zip(SUM_FIELDS, row[1:], strict=True)})
-            for row in cursor.fetchall()
-        }
+    """Each unit's figures for the period: one query, their roll-up rows summed."""
+    return read_parts([child_figures_part(unit_ids, period, unit_type)]).children
 
 
 def by_child(unit: PartyUnit, period: Period, unit_type: str | None = None) -> list[tuple[UnitRow, Figures]]:
@@ -336,36 +328,169 @@ def _column(model, name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
-def month_sums(unit: PartyUnit, low: int, high: int, unit_type: str | None = None) -> dict[int, dict[str, int]]:
-    """The unit's roll-up rows of months low..high summed by month (over cell types, or one type):
-    one narrow query on the unique (unit, ym, unit_type) index. Written as SQL once: building the
-    same query with the ORM cost ~3 ms of Python at province scale, five times its database time."""
+# The page's figures after a write, in SQL written once: building these queries with the ORM cost
+# ~3-4 ms of Python each at province scale, several times their database time. Each part is one
+# SELECT of the same columns (part, key, ym, the sums, the cell's columns), so the parts a miss
+# needs go to the database as one UNION ALL: one round trip (read_parts).
+_TEXT_COLUMNS = ("search_name", "uid", "name", "short_name", "path")
+
+
+def _nulls(types: list[str]) -> str:
+    # Typed: PostgreSQL matches a UNION's columns part by part, and NULL with NULL makes text.
+    return ", ".join(f"CAST(NULL AS {t})" for t in types)
+
+
+def _no_sums() -> str:
+    return _nulls(["bigint"] * len(SUM_FIELDS))
+
+
+def _no_text() -> str:
+    return _nulls([PartyUnit._meta.get_field(f).db_type(connection) for f in _TEXT_COLUMNS])
+
+
+def _month_sums_part(unit_id: int, low: int, high: int, unit_type: str | None) -> tuple[str, list]:
+    """Part 0: the unit's roll-up rows of months low..high summed by month (over cell types, or
+    one type), on the unique (unit, ym, unit_type) index."""
     table = connection.ops.quote_name(UnitMonth._meta.db_table)
     sums = ", ".join(f"SUM({_column(UnitMonth, f)})" for f in SUM_FIELDS)
     ym, unit_col = _column(UnitMonth, "ym"), _column(UnitMonth, "unit")
-    sql = f"SELECT {ym}, {sums} FROM {table} WHERE {unit_col} = %s AND {ym} >= %s AND {ym} <= %s"  # noqa: S608
-    params: list = [unit.pk, low, high]
+    sql = (
+        f"SELECT 0, {ym}, CAST(NULL AS integer), {sums}, {_no_text()} FROM {table}"  # noqa: S608 - names from the model
+        f" WHERE {unit_col} = %s AND {ym} >= %s AND {ym} <= %s"
+    )
+    params: list = [unit_id, low, high]
     if unit_type:
         sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
         params.append(unit_type)
+    return f"{sql} GROUP BY {ym}", params
+
+
+def _child_figures_part(unit_ids: list[int], period: Period, unit_type: str | None) -> tuple[str, list]:
+    """Part 1: each unit's roll-up rows of the period summed (whole quarters for the quarter fields)."""
+    table = connection.ops.quote_name(UnitMonth._meta.db_table)
+    ym, unit_col = _column(UnitMonth, "ym"), _column(UnitMonth, "unit")
+    sums = ", ".join(
+        f"SUM({_column(UnitMonth, f)})"
+        if f in QUARTER_FIELDS
+        else f"SUM(CASE WHEN {ym} >= %s THEN {_column(UnitMonth, f)} END)"
+        for f in SUM_FIELDS
+    )
+    sql = (
+        f"SELECT 1, {unit_col}, CAST(NULL AS integer), {sums}, {_no_text()} FROM {table}"  # noqa: S608 - names from the model
+        f" WHERE {unit_col} IN ({', '.join(['%s'] * len(unit_ids))}) AND {ym} >= %s AND {ym} <= %s"
+    )
+    params: list = [period.low] * len(PERIOD_FIELDS) + list(unit_ids) + [period.quarter_low, period.high]
+    if unit_type:
+        sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
+        params.append(unit_type)
+    return f"{sql} GROUP BY {unit_col}", params
+
+
+def _like_prefix(path: str) -> str:
+    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _missed_part(paths: list[str], period: Period, unit_type: str | None) -> tuple[str, list]:
+    """Part 2: the missed cell-months of the cells under any of the paths (on the partial index of
+    missed cell-months), with the cell's columns."""
+    months = connection.ops.quote_name(CellMonth._meta.db_table)
+    cells = connection.ops.quote_name(PartyUnit._meta.db_table)
+    under = " OR ".join(["c.path LIKE %s ESCAPE '\\'"] * len(paths))
+    sql = (
+        f"SELECT 2, m.cell_id, m.ym, {_no_sums()}, c.search_name, c.uid, c.name, c.short_name, c.path"  # noqa: S608
+        f" FROM {months} m JOIN {cells} c ON c.id = m.cell_id"
+        f" WHERE m.ym >= %s AND m.ym <= %s AND m.cell_months = 1 AND m.held_months = 0 AND ({under})"
+    )
+    params: list = [period.low, period.high, *(_like_prefix(p) for p in paths)]
+    if unit_type:
+        sql += " AND m.unit_type = %s"
+        params.append(unit_type)
+    return sql, params
+
+
+def trend_low(period: Period, months: int) -> int:
+    return period.high - months + 1
+
+
+def headline_part(unit: PartyUnit, period: Period, months: int = 24, unit_type: str | None = None):
+    """The months headline_and_trend reads, as a part to read with others in one statement."""
+    return _month_sums_part(unit.pk, min(period.quarter_low, trend_low(period, months)), period.high, unit_type)
+
+
+def child_figures_part(unit_ids: list[int], period: Period, unit_type: str | None = None):
+    """child_figures as a part (None without units)."""
+    return _child_figures_part(unit_ids, period, unit_type) if unit_ids else None
+
+
+def missed_part(paths: list[str], period: Period, unit_type: str | None = None):
+    """missed_under as a part (None without paths)."""
+    return _missed_part(paths, period, unit_type) if paths else None
+
+
+@dataclass
+class Parts:
+    """What read_parts read: the unit's months by ym, figures by child unit, missed cell-months
+    (in missed_months' order)."""
+
+    months: dict[int, dict[str, int]] = field(default_factory=dict)
+    children: dict[int, Figures] = field(default_factory=dict)
+    missed: list[MissedMonth] = field(default_factory=list)
+
+
+def read_parts(parts: list[tuple[str, list] | None]) -> Parts:
+    """The parts (None ones left out) in one statement, UNION ALL, sorted out by their first column."""
+    out = Parts()
+    parts = [p for p in parts if p]
+    if not parts:
+        return out
+    # The parts side by side (no subqueries: the NULL columns take their type from the other parts).
+    sql = " UNION ALL ".join(part for part, _params in parts)
+    params = [value for _part, part_params in parts for value in part_params]
+    n = len(SUM_FIELDS)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} GROUP BY {ym}", params)
-        return {row[0]: {f: int(v or 0) for f, v in zip(SUM_FIELDS, row[1:], strict=True)} for row in cursor.fetchall()}
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            part, key, ym, sums, text = row[0], row[1], row[2], row[3 : 3 + n], row[3 + n :]
+            if part == 2:
+                search_name, uid, name, short_name, path = text
+                uid = uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid))
+                out.missed.append(MissedMonth(search_name, key, ym, uid, name, short_name, path))
+                continue
+            values = {f: int(v or 0) for f, v in zip(SUM_FIELDS, sums, strict=True)}
+            if part == 0:
+                out.months[key] = values
+            else:
+                out.children[key] = Figures(values)
+    out.missed.sort(key=lambda r: (r.search_name, r.cell_id, r.ym))
+    return out
+
+
+def month_sums(unit: PartyUnit, low: int, high: int, unit_type: str | None = None) -> dict[int, dict[str, int]]:
+    """The unit's roll-up rows of months low..high summed by month (over cell types, or one type)."""
+    return read_parts([_month_sums_part(unit.pk, low, high, unit_type)]).months
+
+
+def split_headline_and_trend(
+    months: dict[int, dict[str, int]], period: Period, n: int = 24
+) -> tuple[Figures, list[tuple[int, Figures]]]:
+    """figures() without resolutions and trend() from the months headline_part read: the period's
+    months, and its whole quarters for thematic cadence, summed here."""
+    headline = Figures()
+    for ym, sums in months.items():
+        if period.quarter_low <= ym <= period.high:
+            headline.add({f: v for f, v in sums.items() if ym >= period.low or f in QUARTER_FIELDS})
+    low = trend_low(period, n)
+    return headline, [
+        (ym, Figures(dict(months[ym])) if ym in months else Figures()) for ym in range(low, period.high + 1)
+    ]
 
 
 def headline_and_trend(
     unit: PartyUnit, period: Period, months: int = 24, unit_type: str | None = None
 ) -> tuple[Figures, list[tuple[int, Figures]]]:
-    """figures() without resolutions and trend() in one query: the months of both read once and
-    summed here (the same sums: the period's months, its whole quarters for thematic cadence)."""
-    trend_low = period.high - months + 1
-    rows = month_sums(unit, min(period.quarter_low, trend_low), period.high, unit_type)
-    headline = Figures()
-    for ym, sums in rows.items():
-        if period.quarter_low <= ym <= period.high:
-            headline.add({f: v for f, v in sums.items() if ym >= period.low or f in QUARTER_FIELDS})
-    points = [(ym, Figures(dict(rows[ym])) if ym in rows else Figures()) for ym in range(trend_low, period.high + 1)]
-    return headline, points
+    """figures() without resolutions and trend() in one query: the months of both read once."""
+    rows = read_parts([headline_part(unit, period, months, unit_type)]).months
+    return split_headline_and_trend(rows, period, months)
 
 
 def missed_months(unit: PartyUnit, period: Period, unit_type: str | None = None):
@@ -403,37 +528,9 @@ class MissedMonth:
         return tuple(getattr(self, f) for f in self.__slots__)
 
 
-def _like_prefix(path: str) -> str:
-    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def missed_under(paths: list[str], period: Period, unit_type: str | None = None) -> list[MissedMonth]:
-    """missed_months() for the cells under any of the paths, as rows in the same order: one query
-    (SQL written once, on the partial index of missed cell-months), for a table of pages built from
-    one subtree's list per child (cached under each child's stamp)."""
-    if not paths:
-        return []
-    months, cells = (
-        connection.ops.quote_name(CellMonth._meta.db_table),
-        connection.ops.quote_name(PartyUnit._meta.db_table),
-    )
-    under = " OR ".join(["c.path LIKE %s ESCAPE '\\'"] * len(paths))
-    sql = (
-        f"SELECT c.search_name, m.cell_id, m.ym, c.uid, c.name, c.short_name, c.path FROM {months} m"  # noqa: S608
-        f" JOIN {cells} c ON c.id = m.cell_id"
-        " WHERE m.ym >= %s AND m.ym <= %s AND m.cell_months = 1 AND m.held_months = 0"
-        f" AND ({under})"
-    )
-    params: list = [period.low, period.high, *(_like_prefix(p) for p in paths)]
-    if unit_type:
-        sql += " AND m.unit_type = %s"
-        params.append(unit_type)
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY c.search_name, m.cell_id, m.ym", params)
-        return [
-            MissedMonth(key, cell_id, ym, uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid)), name, short, path)
-            for key, cell_id, ym, uid, name, short, path in cursor.fetchall()
-        ]
+    """missed_months() for the cells under any of the paths, as rows in the same order: one query."""
+    return read_parts([missed_part(paths, period, unit_type)]).missed
 
 
 def month_label(ym: int) -> str:

@@ -190,10 +190,8 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
     is_cell = unit.kind == PartyUnit.Kind.CELL
     stamp = getattr(unit, "summary_stamp", None)
     stamp = stamp if stamp is not None else summaries.stamp_of(unit.pk)
-    ancestors = _ancestors_in_scope(request.user, unit, stamp)
     context = {
         "unit": unit,
-        "ancestors": ancestors,
         "form": form,
         "period": period,
         "unit_type": unit_type,
@@ -206,7 +204,9 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
         "is_cell": is_cell,
         "sort_columns": SORT_COLUMNS,
     }
-    context["fragments"] = _fragments(context, stamp, missed_page)
+    context["fragments"], ancestors = _fragments(context, stamp, missed_page)
+    # access.can() reads the user's grants already loaded for this request: no query per ancestor.
+    context["ancestors"] = [a for a in ancestors if access.can(request.user, Action.VIEW_DASHBOARD, a)]
     # Resolutions and tasks are written by another app: counted live, outside the cached fragments.
     context["resolutions"], context["tasks_due"], context["tasks_done"] = stats.resolution_counts(
         unit, period, unit_type
@@ -244,34 +244,99 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
         table_key = None
     else:
         table_key = f"{base}:{context['group']}:{context['sort']}:{int(context['descending'])}"
-    keys = {"summary": f"{base}:summary", "table": table_key, "missed": f"{base}:missed:{missed_page}"}
+    keys = {
+        "summary": f"{base}:summary",
+        "table": table_key,
+        "missed": f"{base}:missed:{missed_page}",
+        # The breadcrumb's units: a unit renamed or moved gives its whole subtree a new stamp.
+        "ancestors": f"dash:{unit.pk}:{stamp}:ancestors",
+    }
     found = cache.get_many([k for k in keys.values() if k])
-    out, new = {}, {}
-    kids = None
-    for name, key in keys.items():
-        if key is None:
-            continue
-        if key in found:
-            out[name] = found[key]
-            continue
-        if kids is None and not context["is_cell"] and (name == "missed" or context["group"] != "type"):
-            kids = stats.children(unit, with_stamps=True)
-        if name == "summary":
-            headline, trend = stats.headline_and_trend(unit, period, TREND_MONTHS, unit_type)
-            value = _render_summary(context, headline, trend)
-        elif name == "table":
-            value = _render_table(context, kids)
-        else:
-            value = _render_missed(context, missed_page, kids)
-        out[name] = new[key] = value
-    if new:
-        cache.set_many(new, FRAGMENT_SECONDS)
-    return {
+    out = {name: found[key] for name, key in keys.items() if key in found}
+    todo = [name for name, key in keys.items() if key and key not in found]
+    if todo:
+        new = _build_fragments(context, todo, missed_page)
+        out |= new
+        cache.set_many({keys[name]: value for name, value in new.items()}, FRAGMENT_SECONDS)
+    ancestors = out.pop("ancestors")
+    fragments = {
         name: {part: mark_safe(html) for part, html in value.items()}  # noqa: S308 - rendered by us above
         if isinstance(value, dict)
         else mark_safe(value)  # noqa: S308
         for name, value in out.items()
     }
+    return fragments, ancestors
+
+
+def _build_fragments(context: dict, todo: list[str], missed_page: int) -> dict:
+    """The fragments not in the cache. Their figures come from one statement (stats.read_parts):
+    the unit's months for the headline and trend, and for the child table and the missed list
+    only the children whose own values are not cached under their stamp (_ChildCache) - after a
+    write in one ward, that ward alone."""
+    unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
+    table = "table" in todo and context["group"] != "type"
+    kids = None
+    out = {}
+    if not context["is_cell"] and (table or "missed" in todo):
+        # The breadcrumb's ancestors come with the children (one query): a write below the unit
+        # retires both with its stamp.
+        kids, ancestors = stats.children_and_ancestors(unit)
+        if "ancestors" in todo:
+            out["ancestors"] = ancestors
+    if "ancestors" in todo and "ancestors" not in out:
+        out["ancestors"] = [
+            stats.UnitRow(*r) for r in unit.ancestors().exclude(pk=unit.pk).values_list(*stats.UnitRow.__slots__[:-1])
+        ]
+    per_child = _ChildCache(
+        kids or [], [what for what, wanted in (("row", table), ("missed", "missed" in todo)) if wanted], context
+    )
+    missed_paths = [k.path for k in per_child.missing("missed")] if kids is not None else [unit.path]
+    parts = stats.read_parts(
+        [
+            stats.headline_part(unit, period, TREND_MONTHS, unit_type) if "summary" in todo else None,
+            stats.child_figures_part([k.pk for k in per_child.missing("row")], period, unit_type),
+            stats.missed_part(missed_paths if "missed" in todo else [], period, unit_type),
+        ]
+    )
+    if "summary" in todo:
+        out["summary"] = _render_summary(context, *stats.split_headline_and_trend(parts.months, period, TREND_MONTHS))
+    if "table" in todo:
+        out["table"] = _render_table(context, kids, per_child, parts)
+    if "missed" in todo:
+        out["missed"] = _render_missed(context, missed_page, kids, per_child, parts)
+    return out
+
+
+class _ChildCache:
+    """Values per child unit cached under the child's own stamp (and the period, type and
+    language): "row" its figures and its table row, "missed" its missed cell-months. A write in one
+    ward gives that ward and the province new stamps together, so the province's page builds that
+    ward's values again and reads the other children's from the cache (one get_many)."""
+
+    def __init__(self, kids: list[stats.UnitRow], whats: list[str], context: dict):
+        period, unit_type = context["period"], context["unit_type"] or ""
+        suffix = f"{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
+        self.kids = kids
+        self.keys = {
+            what: {k.pk: f"dash:{what}:{k.pk}:{k.stamp}:{suffix}" for k in kids if k.stamp is not None}
+            for what in whats
+        }
+        found = cache.get_many([key for keys in self.keys.values() for key in keys.values()])
+        self.values = {
+            what: {pk: found[key] for pk, key in keys.items() if key in found} for what, keys in self.keys.items()
+        }
+
+    def missing(self, what: str) -> list[stats.UnitRow]:
+        if what not in self.values:
+            return []
+        return [k for k in self.kids if k.pk not in self.values[what]]
+
+    def fill(self, what: str, fresh: dict) -> dict:
+        """The values of every child, the fresh ones added and cached."""
+        keys = self.keys[what]
+        self.values[what].update(fresh)
+        cache.set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, FRAGMENT_SECONDS)
+        return self.values[what]
 
 
 def _render_summary(context: dict, headline: stats.Figures, trend: list[tuple[int, stats.Figures]]) -> dict:
@@ -286,58 +351,22 @@ def _render_summary(context: dict, headline: stats.Figures, trend: list[tuple[in
     }
 
 
-def _render_table(context: dict, kids: list[stats.UnitRow]) -> str:
-    unit, period = context["unit"], context["period"]
+def _render_table(context: dict, kids, per_child: _ChildCache, parts: stats.Parts) -> str:
     if context["group"] == "type":
         return render_to_string(
-            "cells/dashboard/unit.html#type-table", context | {"type_rows": stats.by_type(unit, period)}
+            "cells/dashboard/unit.html#type-table",
+            context | {"type_rows": stats.by_type(context["unit"], context["period"])},
         )
-    rows = _sort(_child_rows(kids, context), context["sort"], context["descending"])
-    body = mark_safe("".join(html for _u, _f, html in rows))  # noqa: S308 - every name is escaped in _unit_row
-    return render_to_string("cells/dashboard/unit.html#unit-table", context | {"body": body})
-
-
-def _per_child(kids: list[stats.UnitRow], what: str, context: dict, build) -> dict[int, object]:
-    """A value per child unit cached under the child's own stamp (and the period, type and
-    language): after a write in one ward, a province rebuilds that ward's value alone (its stamp
-    moved with the province's) and reads the other children's from the cache. build(missing) gives
-    the missing children's values."""
-    period, unit_type = context["period"], context["unit_type"] or ""
-    keys = {
-        k.pk: f"dash:{what}:{k.pk}:{k.stamp}:{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
-        for k in kids
-        if k.stamp is not None
-    }
-    found = cache.get_many(list(keys.values()))
-    values = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [k for k in kids if k.pk not in values]
-    if missing:
-        fresh = build(missing)
-        values.update(fresh)
-        cache.set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, FRAGMENT_SECONDS)
-    return values
-
-
-def _child_rows(kids: list[stats.UnitRow], context: dict) -> list[tuple[stats.UnitRow, stats.Figures, str]]:
-    """stats.by_child with each child's figures and its table row cached per child (_per_child)."""
-    period, unit_type = context["period"], context["unit_type"]
     row_html = _unit_row_builder(context)
-
-    def build(missing):
-        fresh = stats.child_figures([k.pk for k in missing], period, unit_type)
-        out = {}
-        for k in missing:
-            f = fresh.get(k.pk) or stats.Figures()
-            out[k.pk] = (f.sums, row_html(k, f) if f.cell_months else "")
-        return out
-
-    values = _per_child(kids, "row", context, build)
-    rows = []
-    for k in kids:
-        sums, html = values[k.pk]
-        if sums["cell_months"]:
-            rows.append((k, stats.Figures(dict(sums)), html))
-    return rows
+    fresh = {}
+    for k in per_child.missing("row"):
+        f = parts.children.get(k.pk) or stats.Figures()
+        fresh[k.pk] = (f.sums, row_html(k, f) if f.cell_months else "")
+    values = per_child.fill("row", fresh)
+    rows = [(k, stats.Figures(dict(values[k.pk][0])), values[k.pk][1]) for k in kids if values[k.pk][0]["cell_months"]]
+    rows = _sort(rows, context["sort"], context["descending"])
+    body = mark_safe("".join(html for _u, _f, html in rows))  # noqa: S308 - every name is escaped in the row
+    return render_to_string("cells/dashboard/unit.html#unit-table", context | {"body": body})
 
 
 def _unit_row_builder(context: dict):
@@ -379,38 +408,20 @@ def _unit_row_builder(context: dict):
     return row
 
 
-def _render_missed(context: dict, page: int, kids: list[stats.UnitRow] | None) -> str:
-    """The page of missed cell-months. A cell reads its own; a committee merges its children's lists,
-    each cached under the child's stamp (_per_child), so after a write only that child's is read."""
-    unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
+def _render_missed(context: dict, page: int, kids, per_child: _ChildCache, parts: stats.Parts) -> str:
+    """The page of missed cell-months: a cell's own, or a committee's children's lists merged."""
     if kids is None:
-        rows = stats.missed_under([unit.path], period, unit_type)
+        rows = parts.missed
     else:
-
-        def build(missing):
-            by_child = {k.pk: [] for k in missing}
-            paths = sorted(((k.path, k.pk) for k in missing), key=lambda p: -len(p[0]))
-            for row in stats.missed_under([k.path for k in missing], period, unit_type):
-                pk = next(pk for path, pk in paths if row.path.startswith(path))
-                by_child[pk].append(row.as_tuple())
-            return by_child
-
-        values = _per_child(kids, "missed", context, build)
+        fresh = {k.pk: [] for k in per_child.missing("missed")}
+        paths = sorted(((k.path, k.pk) for k in per_child.missing("missed")), key=lambda p: -len(p[0]))
+        for row in parts.missed:
+            pk = next(pk for path, pk in paths if row.path.startswith(path))
+            fresh[pk].append(row.as_tuple())
+        values = per_child.fill("missed", fresh)
         rows = [stats.MissedMonth(*r) for r in sorted(r for k in kids for r in values[k.pk])]
     missed = Paginator(rows, 20)
     return render_to_string("cells/dashboard/unit.html#missed", context | {"missed": missed.get_page(page)})
-
-
-def _ancestors_in_scope(user, unit: PartyUnit, stamp: int) -> list[PartyUnit]:
-    """The breadcrumb: the unit's ancestors the user may see. The ancestors are cached under the
-    unit's stamp (a unit renamed or moved gives its whole subtree a new stamp)."""
-    key = f"dash:{unit.pk}:{stamp}:ancestors"
-    ancestors = cache.get(key)
-    if ancestors is None:
-        ancestors = list(unit.ancestors().exclude(pk=unit.pk))
-        cache.set(key, ancestors, FRAGMENT_SECONDS)
-    # access.can() reads the user's grants already loaded for this request: no query per ancestor.
-    return [a for a in ancestors if access.can(user, Action.VIEW_DASHBOARD, a)]
 
 
 @login_required

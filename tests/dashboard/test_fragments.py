@@ -190,3 +190,12 @@ def test_the_missed_months_list_pages_in_order(client_for, cast):
     )
     names = {u.pk: u.display_name for u in PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL)}
     assert pages[0] + pages[1] + pages[2] == [(names[pk], month) for _s, pk, month in expected]
+
+
+def test_a_committee_page_s_breadcrumb_follows_a_renamed_ancestor(client_for, cast):
+    """A committee's breadcrumb is read with its children and cached under its stamp."""
+    client = client_for(province_staff(cast))
+    assert f">{cast.province.display_name}</a></li>" in page(client, cast.ward)
+    unit_services.unit_update(unit=cast.province, short_name="Tỉnh ủy mới", by=cast.staff_user)
+    html = page(client, cast.ward)
+    assert ">Tỉnh ủy mới</a></li>" in html and row_cells(html, cast.cell_a.display_name) is not None

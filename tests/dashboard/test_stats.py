@@ -209,3 +209,11 @@ def test_the_one_query_headline_trend_children_and_missed_agree_with_the_orm_for
         tree.cell_c.pk,
     }
     assert stats.missed_under([], Q1) == []
+
+
+def test_children_and_ancestors_in_one_query(tree, django_assert_num_queries):
+    for unit in (tree.province, tree.ward, tree.cell_a):
+        with django_assert_num_queries(1):
+            kids, above = stats.children_and_ancestors(unit)
+        assert kids == stats.children(unit, with_stamps=True)
+        assert [a.pk for a in above] == [a.pk for a in unit.ancestors().exclude(pk=unit.pk)]
