@@ -276,17 +276,23 @@ def children(unit: PartyUnit, with_stamps: bool = False) -> list[UnitRow]:
 
 def children_and_ancestors(unit: PartyUnit) -> tuple[list[UnitRow], list[UnitRow]]:
     """children(unit, with_stamps=True) and the unit's ancestors from the root down (the page's
-    breadcrumb), in one query."""
+    breadcrumb), in one query (SQL written once: the ORM's Subquery and OR cost ~2 ms to build)."""
     ancestors = [p for p in ancestor_paths(unit.path) if p != unit.path]
-    rows = PartyUnit.objects.filter((Q(parent=unit) & ~Q(kind=PartyUnit.Kind.GROUP)) | Q(path__in=ancestors)).order_by(
-        "depth", "search_name"
+    units, stamps = (connection.ops.quote_name(m._meta.db_table) for m in (PartyUnit, SummaryStamp))
+    columns = ", ".join(f"u.{_column(PartyUnit, f)}" for f in UnitRow.__slots__[:-1] if f != "pk")
+    above = f" OR u.path IN ({', '.join(['%s'] * len(ancestors))})" if ancestors else ""
+    sql = (
+        f"SELECT u.id, {columns}, s.stamp, u.parent_id FROM {units} u"  # noqa: S608 - names from the models
+        f" LEFT JOIN {stamps} s ON s.unit_id = u.id"
+        f" WHERE (u.parent_id = %s AND u.kind <> %s){above} ORDER BY u.depth, u.search_name"
     )
-    stamp = SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")
-    kids, above = [], []
-    for *values, parent_id in rows.annotate(stamp=Subquery(stamp)).values_list(*UnitRow.__slots__, "parent_id"):
-        row = UnitRow(*values)
-        (kids if parent_id == unit.pk and row.path not in ancestors else above).append(row)
-    return sorted(kids, key=lambda r: r.search_name), above
+    kids, rows_above = [], []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [unit.pk, PartyUnit.Kind.GROUP, *ancestors])
+        for pk, uid, *values, parent_id in cursor.fetchall():
+            row = UnitRow(pk, uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid)), *values)
+            (kids if parent_id == unit.pk else rows_above).append(row)
+    return kids, rows_above
 
 
 def child_figures(unit_ids: list[int], period: Period, unit_type: str | None = None) -> dict[int, Figures]:
@@ -524,8 +530,8 @@ class MissedMonth:
         return month_label(self.ym)
 
     def as_tuple(self) -> tuple:
-        """The row as plain values (what the cache keeps)."""
-        return tuple(getattr(self, f) for f in self.__slots__)
+        """The row as plain values (what the cache keeps; the uid as text, quicker to unpickle)."""
+        return tuple(str(v) if isinstance(v, uuid.UUID) else v for v in (getattr(self, f) for f in self.__slots__))
 
 
 def missed_under(paths: list[str], period: Period, unit_type: str | None = None) -> list[MissedMonth]:

@@ -274,10 +274,9 @@ def _build_fragments(context: dict, todo: list[str], missed_page: int) -> dict:
     only the children whose own values are not cached under their stamp (_ChildCache) - after a
     write in one ward, that ward alone."""
     unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
-    table = "table" in todo and context["group"] != "type"
     kids = None
     out = {}
-    if not context["is_cell"] and (table or "missed" in todo):
+    if not context["is_cell"] and ("missed" in todo or ("table" in todo and context["group"] != "type")):
         # The breadcrumb's ancestors come with the children (one query): a write below the unit
         # retires both with its stamp.
         kids, ancestors = stats.children_and_ancestors(unit)
@@ -287,56 +286,61 @@ def _build_fragments(context: dict, todo: list[str], missed_page: int) -> dict:
         out["ancestors"] = [
             stats.UnitRow(*r) for r in unit.ancestors().exclude(pk=unit.pk).values_list(*stats.UnitRow.__slots__[:-1])
         ]
-    per_child = _ChildCache(
-        kids or [], [what for what, wanted in (("row", table), ("missed", "missed" in todo)) if wanted], context
-    )
-    missed_paths = [k.path for k in per_child.missing("missed")] if kids is not None else [unit.path]
+    per_child = _ChildCache(kids or [], context)
+    if kids is None:
+        missed_paths = [unit.path] if "missed" in todo else []
+    else:
+        missed_paths = [k.path for k in per_child.missing]
     parts = stats.read_parts(
         [
             stats.headline_part(unit, period, TREND_MONTHS, unit_type) if "summary" in todo else None,
-            stats.child_figures_part([k.pk for k in per_child.missing("row")], period, unit_type),
-            stats.missed_part(missed_paths if "missed" in todo else [], period, unit_type),
+            stats.child_figures_part([k.pk for k in per_child.missing], period, unit_type),
+            stats.missed_part(missed_paths, period, unit_type),
         ]
     )
+    if per_child.missing:
+        per_child.fill(_child_values(per_child.missing, parts, context))
     if "summary" in todo:
         out["summary"] = _render_summary(context, *stats.split_headline_and_trend(parts.months, period, TREND_MONTHS))
     if "table" in todo:
-        out["table"] = _render_table(context, kids, per_child, parts)
+        out["table"] = _render_table(context, kids, per_child.values)
     if "missed" in todo:
-        out["missed"] = _render_missed(context, missed_page, kids, per_child, parts)
+        rows = parts.missed if kids is None else sorted(r for k in kids for r in per_child.values[k.pk]["missed"])
+        out["missed"] = _render_missed(context, missed_page, rows)
     return out
 
 
-class _ChildCache:
-    """Values per child unit cached under the child's own stamp (and the period, type and
-    language): "row" its figures and its table row, "missed" its missed cell-months. A write in one
-    ward gives that ward and the province new stamps together, so the province's page builds that
-    ward's values again and reads the other children's from the cache (one get_many)."""
+def _child_values(missing: list[stats.UnitRow], parts: stats.Parts, context: dict) -> dict[int, dict]:
+    """What the page keeps per child: its figures and its table row, its missed cell-months."""
+    row_html = _unit_row_builder(context)
+    values = {}
+    for k in missing:
+        f = parts.children.get(k.pk) or stats.Figures()
+        values[k.pk] = {"sums": f.sums, "row": row_html(k, f) if f.cell_months else "", "missed": []}
+    paths = [(k.path, k.pk) for k in missing]
+    for row in parts.missed:
+        pk = next(pk for path, pk in paths if row.path.startswith(path))
+        values[pk]["missed"].append(row.as_tuple())
+    return values
 
-    def __init__(self, kids: list[stats.UnitRow], whats: list[str], context: dict):
+
+class _ChildCache:
+    """Values per child unit (_child_values) cached under the child's own stamp and the period,
+    type and language. A write in one ward gives that ward and the province new stamps together,
+    so the province's page builds that ward's values again and reads the other children's from the
+    cache (one get_many)."""
+
+    def __init__(self, kids: list[stats.UnitRow], context: dict):
         period, unit_type = context["period"], context["unit_type"] or ""
         suffix = f"{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
-        self.kids = kids
-        self.keys = {
-            what: {k.pk: f"dash:{what}:{k.pk}:{k.stamp}:{suffix}" for k in kids if k.stamp is not None}
-            for what in whats
-        }
-        found = cache.get_many([key for keys in self.keys.values() for key in keys.values()])
-        self.values = {
-            what: {pk: found[key] for pk, key in keys.items() if key in found} for what, keys in self.keys.items()
-        }
+        self.keys = {k.pk: f"dash:child:{k.pk}:{k.stamp}:{suffix}" for k in kids if k.stamp is not None}
+        found = cache.get_many(list(self.keys.values()))
+        self.values = {pk: found[key] for pk, key in self.keys.items() if key in found}
+        self.missing = [k for k in kids if k.pk not in self.values]
 
-    def missing(self, what: str) -> list[stats.UnitRow]:
-        if what not in self.values:
-            return []
-        return [k for k in self.kids if k.pk not in self.values[what]]
-
-    def fill(self, what: str, fresh: dict) -> dict:
-        """The values of every child, the fresh ones added and cached."""
-        keys = self.keys[what]
-        self.values[what].update(fresh)
-        cache.set_many({keys[pk]: value for pk, value in fresh.items() if pk in keys}, FRAGMENT_SECONDS)
-        return self.values[what]
+    def fill(self, fresh: dict) -> None:
+        self.values.update(fresh)
+        cache.set_many({self.keys[pk]: value for pk, value in fresh.items() if pk in self.keys}, FRAGMENT_SECONDS)
 
 
 def _render_summary(context: dict, headline: stats.Figures, trend: list[tuple[int, stats.Figures]]) -> dict:
@@ -351,20 +355,14 @@ def _render_summary(context: dict, headline: stats.Figures, trend: list[tuple[in
     }
 
 
-def _render_table(context: dict, kids, per_child: _ChildCache, parts: stats.Parts) -> str:
+def _render_table(context: dict, kids, values: dict[int, dict]) -> str:
     if context["group"] == "type":
         return render_to_string(
             "cells/dashboard/unit.html#type-table",
             context | {"type_rows": stats.by_type(context["unit"], context["period"])},
         )
-    row_html = _unit_row_builder(context)
-    fresh = {}
-    for k in per_child.missing("row"):
-        f = parts.children.get(k.pk) or stats.Figures()
-        fresh[k.pk] = (f.sums, row_html(k, f) if f.cell_months else "")
-    values = per_child.fill("row", fresh)
-    rows = [(k, stats.Figures(dict(values[k.pk][0])), values[k.pk][1]) for k in kids if values[k.pk][0]["cell_months"]]
-    rows = _sort(rows, context["sort"], context["descending"])
+    rows = [(k, stats.Figures(dict(values[k.pk]["sums"])), values[k.pk]["row"]) for k in kids]
+    rows = _sort([r for r in rows if r[1].cell_months], context["sort"], context["descending"])
     body = mark_safe("".join(html for _u, _f, html in rows))  # noqa: S308 - every name is escaped in the row
     return render_to_string("cells/dashboard/unit.html#unit-table", context | {"body": body})
 
@@ -408,20 +406,16 @@ def _unit_row_builder(context: dict):
     return row
 
 
-def _render_missed(context: dict, page: int, kids, per_child: _ChildCache, parts: stats.Parts) -> str:
-    """The page of missed cell-months: a cell's own, or a committee's children's lists merged."""
-    if kids is None:
-        rows = parts.missed
-    else:
-        fresh = {k.pk: [] for k in per_child.missing("missed")}
-        paths = sorted(((k.path, k.pk) for k in per_child.missing("missed")), key=lambda p: -len(p[0]))
-        for row in parts.missed:
-            pk = next(pk for path, pk in paths if row.path.startswith(path))
-            fresh[pk].append(row.as_tuple())
-        values = per_child.fill("missed", fresh)
-        rows = [stats.MissedMonth(*r) for r in sorted(r for k in kids for r in values[k.pk])]
-    missed = Paginator(rows, 20)
-    return render_to_string("cells/dashboard/unit.html#missed", context | {"missed": missed.get_page(page)})
+def _render_missed(context: dict, page: int, rows: list) -> str:
+    """The page of missed cell-months (tuples or stats.MissedMonth in missed_months' order): each
+    link built from one reversed URL, not a {% url %} per row."""
+    href = reverse("dashboard:unit", kwargs={"uid": ZERO_UID}).replace(str(ZERO_UID), "{}") + "?" + context["qs"]
+    missed = Paginator(rows, 20).get_page(page)
+    missed.object_list = [
+        {"href": href.format(r.uid), "name": r.display_name, "label": r.label}
+        for r in (row if isinstance(row, stats.MissedMonth) else stats.MissedMonth(*row) for row in missed.object_list)
+    ]
+    return render_to_string("cells/dashboard/unit.html#missed", context | {"missed": missed})
 
 
 @login_required
