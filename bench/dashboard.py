@@ -14,7 +14,11 @@ its share, and beside each the time of the live SQL aggregate over the raw table
 figures (meetings.summaries.live_cell_months), and the machine's load average. The page's
 fragments are cached under the unit's summary stamp, so the plain figures are repeat views; the
 "miss" columns are the first view after a write in a cell below the unit (the stamps of that cell
-and its ancestors replaced before each request).
+and its ancestors replaced before each request): the unit's fragments are built again from one
+statement, and of its children's cached values only the written child's. The "cpu" columns are this
+process's CPU time per request (time.process_time: Python, templates and the driver, not
+PostgreSQL's), which a busy machine inflates less than the wall-clock ones; compare medians over
+repeated runs. The target is checked for repeat views and misses alike.
 
     .venv/bin/python bench/dashboard.py [--database chibo_scale] [--generate 2000] [--runs 30] [--check]
 
@@ -206,7 +210,8 @@ def main() -> None:
     }
     print(
         f"\n{'unit':<40} {'period':<14} {'median':>8} {'p95':>8} {'db med':>8} {'db p95':>8} {'db %':>5}"
-        f" {'queries':>7} {'miss med':>9} {'miss p95':>9} {'miss db':>8} {'live SQL med':>13}"
+        f" {'queries':>7} {'cpu':>7} {'miss med':>9} {'miss p95':>9} {'miss db':>8} {'db p95':>8} {'queries':>7}"
+        f" {'cpu':>7} {'live SQL med':>13}"
     )
     failures = []
 
@@ -219,11 +224,12 @@ def main() -> None:
             summaries.bump_stamps(paths=summaries.ancestor_paths(cell.path))
         timer = DbTimer()
         with connection.execute_wrapper(timer):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             response = client.get(url, params)
             total = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu) * 1000
         assert response.status_code == 200
-        return total, timer.seconds * 1000, timer.queries
+        return total, timer.seconds * 1000, timer.queries, cpu
 
     for unit in (top, grassroots):
         url = reverse("dashboard:unit", kwargs={"uid": unit.uid})
@@ -241,15 +247,18 @@ def main() -> None:
             name = f"{unit.display_name[:30]} ({cells_under[unit.pk]} cells)"
             med, high = statistics.median(totals), p95(totals)
             db_med, db_high = statistics.median(db_times), p95(db_times)
-            miss_totals = [m[0] for m in misses]
+            miss_totals, miss_db = [m[0] for m in misses], [m[1] for m in misses]
             print(
                 f"{name:<40} {label:<14} {med:>6.1f}ms {high:>6.1f}ms {db_med:>6.1f}ms {db_high:>6.1f}ms"
-                f" {100 * db_med / med:>4.0f}% {queries:>7} {statistics.median(miss_totals):>7.1f}ms"
-                f" {p95(miss_totals):>7.1f}ms {statistics.median(m[1] for m in misses):>6.1f}ms"
-                f" {statistics.median(live):>11.1f}ms"
+                f" {100 * db_med / med:>4.0f}% {queries:>7} {statistics.median(h[3] for h in hits):>5.1f}ms"
+                f" {statistics.median(miss_totals):>7.1f}ms {p95(miss_totals):>7.1f}ms"
+                f" {statistics.median(miss_db):>6.1f}ms {p95(miss_db):>6.1f}ms {misses[-1][2]:>7}"
+                f" {statistics.median(m[3] for m in misses):>5.1f}ms {statistics.median(live):>11.1f}ms"
             )
             if high > TARGET_P95_MS or db_high > TARGET_DB_MS:
                 failures.append(f"{name} {label}")
+            if p95(miss_totals) > TARGET_P95_MS or p95(miss_db) > TARGET_DB_MS:
+                failures.append(f"{name} {label} (miss)")
     # The write path: one attendance change of a held regular meeting under the grassroots
     # committee (a member present becomes absent without reason, so every figure it feeds moves),
     # re-counted and rolled up to every ancestor with their stamps; rolled back afterwards.
