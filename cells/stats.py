@@ -231,8 +231,7 @@ def figures(unit: PartyUnit, period: Period, unit_type: str | None = None, resol
     return result
 
 
-def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
-    """Resolutions and conclusions issued in the period; tasks due in it and how many are done."""
+def _resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None):
     scope = Q(unit__path__startswith=unit.path) & (Q(unit__unit_type=unit_type) if unit_type else Q())
     resolutions = Resolution.objects.filter(scope, issued_on__gte=period.start, issued_on__lte=period.end)
     tasks = Task.objects.filter(scope, due_on__gte=period.start, due_on__lte=period.end)
@@ -243,8 +242,21 @@ def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = N
         what = what if what is not None else Value(1)
         return Subquery(queryset.order_by().annotate(n=Func(what, function="COUNT")).values("n"))
 
-    row = PartyUnit.objects.filter(pk=unit.pk).values_list(count(resolutions), count(tasks), count(tasks, done))
-    return row.get()
+    units = PartyUnit.objects.filter(pk=unit.pk).order_by()
+    return units.values_list(count(resolutions), count(tasks), count(tasks, done))
+
+
+def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
+    """Resolutions and conclusions issued in the period; tasks due in it and how many are done."""
+    return _resolution_counts(unit, period, unit_type).get()
+
+
+def resolution_counts_part(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[str, list]:
+    """resolution_counts as part 3 of read_parts (the same query, its three counts in the key, ym
+    and first sum columns): a page that builds fragments sends its live counts in that statement."""
+    sql, params = _resolution_counts(unit, period, unit_type).query.sql_with_params()
+    rest = _nulls(["bigint"] * (len(SUM_FIELDS) - 1))
+    return f"SELECT 3, r.*, {rest}, {_no_text()} FROM ({sql}) r", list(params)  # noqa: S608 - the ORM's SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,6 +454,7 @@ class Parts:
     months: dict[int, dict[str, int]] = field(default_factory=dict)
     children: dict[int, Figures] = field(default_factory=dict)
     missed: list[MissedMonth] = field(default_factory=list)
+    resolution_counts: tuple[int, int, int] | None = None
 
 
 def read_parts(parts: list[tuple[str, list] | None]) -> Parts:
@@ -462,6 +475,9 @@ def read_parts(parts: list[tuple[str, list] | None]) -> Parts:
                 search_name, uid, name, short_name, path = text
                 uid = uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid))
                 out.missed.append(MissedMonth(search_name, key, ym, uid, name, short_name, path))
+                continue
+            if part == 3:
+                out.resolution_counts = (int(key or 0), int(ym or 0), int(sums[0] or 0))
                 continue
             values = {f: int(v or 0) for f, v in zip(SUM_FIELDS, sums, strict=True)}
             if part == 0:

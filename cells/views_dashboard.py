@@ -204,11 +204,12 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
         "is_cell": is_cell,
         "sort_columns": SORT_COLUMNS,
     }
-    context["fragments"], ancestors = _fragments(context, stamp, missed_page)
+    context["fragments"], ancestors, counts = _fragments(context, stamp, missed_page)
     # access.can() reads the user's grants already loaded for this request: no query per ancestor.
     context["ancestors"] = [a for a in ancestors if access.can(request.user, Action.VIEW_DASHBOARD, a)]
-    # Resolutions and tasks are written by another app: counted live, outside the cached fragments.
-    context["resolutions"], context["tasks_due"], context["tasks_done"] = stats.resolution_counts(
+    # Resolutions and tasks are written by another app: counted live, outside the cached fragments
+    # (in the statement that builds fragments when some are missing, else on their own).
+    context["resolutions"], context["tasks_due"], context["tasks_done"] = counts or stats.resolution_counts(
         unit, period, unit_type
     )
     context["tasks_rate"] = context["tasks_done"] / context["tasks_due"] if context["tasks_due"] else None
@@ -254,8 +255,9 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
     found = cache.get_many([k for k in keys.values() if k])
     out = {name: found[key] for name, key in keys.items() if key in found}
     todo = [name for name, key in keys.items() if key and key not in found]
+    counts = None
     if todo:
-        new = _build_fragments(context, todo, missed_page)
+        new, counts = _build_fragments(context, todo, missed_page)
         out |= new
         cache.set_many({keys[name]: value for name, value in new.items()}, FRAGMENT_SECONDS)
     ancestors = out.pop("ancestors")
@@ -265,14 +267,14 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
         else mark_safe(value)  # noqa: S308
         for name, value in out.items()
     }
-    return fragments, ancestors
+    return fragments, ancestors, counts
 
 
-def _build_fragments(context: dict, todo: list[str], missed_page: int) -> dict:
-    """The fragments not in the cache. Their figures come from one statement (stats.read_parts):
-    the unit's months for the headline and trend, and for the child table and the missed list
-    only the children whose own values are not cached under their stamp (_ChildCache) - after a
-    write in one ward, that ward alone."""
+def _build_fragments(context: dict, todo: list[str], missed_page: int) -> tuple[dict, tuple[int, int, int]]:
+    """The fragments not in the cache, and the live resolution counts. Their figures come from one
+    statement (stats.read_parts): the unit's months for the headline and trend, for the child table
+    and the missed list only the children whose own values are not cached under their stamp
+    (_ChildCache) - after a write in one ward, that ward alone - and the live counts."""
     unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
     kids = None
     out = {}
@@ -296,6 +298,7 @@ def _build_fragments(context: dict, todo: list[str], missed_page: int) -> dict:
             stats.headline_part(unit, period, TREND_MONTHS, unit_type) if "summary" in todo else None,
             stats.child_figures_part([k.pk for k in per_child.missing], period, unit_type),
             stats.missed_part(missed_paths, period, unit_type),
+            stats.resolution_counts_part(unit, period, unit_type),
         ]
     )
     if per_child.missing:
@@ -307,7 +310,7 @@ def _build_fragments(context: dict, todo: list[str], missed_page: int) -> dict:
     if "missed" in todo:
         rows = parts.missed if kids is None else sorted(r for k in kids for r in per_child.values[k.pk]["missed"])
         out["missed"] = _render_missed(context, missed_page, rows)
-    return out
+    return out, parts.resolution_counts
 
 
 def _child_values(missing: list[stats.UnitRow], parts: stats.Parts, context: dict) -> dict[int, dict]:

@@ -11,15 +11,17 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cells import services as unit_services
+from cells import stats
 from cells.models import PartyUnit
 from meetings import services, summaries
 from meetings.models import Attendance
 from members.models import Position
 from tests.dashboard.conftest import at, hold
 from tests.factories import PositionFactory, UnitFactory
+from tests.resolutions.conftest import _media, issue, make_draft, passed_draft, term, written  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 YEAR = {"period": "year", "year": "2026"}
@@ -165,7 +167,7 @@ def test_the_missed_months_list_follows_a_write_in_one_child_and_keeps_the_other
     assert {cast.cell_b.display_name, far.display_name} <= names
     # The other ward's list came from the cache: the missed-months query read the ward alone.
     missed_sql = [q["sql"] for q in ctx.captured_queries if "held_months = 0" in (q["sql"] or "")]
-    assert len(missed_sql) == 1 and missed_sql[0].count(" LIKE ") == 1
+    assert len(missed_sql) == 1 and missed_sql[0].count("c.path LIKE") == 1
     # Its row in the province's table moved too, the other ward's did not.
     assert row_cells(html, cast.ward.display_name)[0] == "50,0%"
     assert row_cells(html, other.display_name)[0] == "0,0%"
@@ -199,3 +201,27 @@ def test_a_committee_page_s_breadcrumb_follows_a_renamed_ancestor(client_for, ca
     unit_services.unit_update(unit=cast.province, short_name="Tỉnh ủy mới", by=cast.staff_user)
     html = page(client, cast.ward)
     assert ">Tỉnh ủy mới</a></li>" in html and row_cells(html, cast.cell_a.display_name) is not None
+
+
+def test_a_miss_sends_the_live_resolution_counts_with_the_figures(client_for, cast, issue, passed_draft):  # noqa: F811
+    """When fragments are built, the resolutions and tasks are counted in the same statement as
+    the figures; a repeat view counts them on their own. Both show a resolution issued at once
+    (issuing writes no summary: the counts are live)."""
+    hold(cast.cell_a, at(2026, 3, 12), cast.secretary_user)
+    client = client_for(province_staff(cast))
+    year = {"period": "year", "year": str(timezone.localdate().year)}
+    assert resolutions_shown(page(client, cast.ward, year)) == "0"
+    issue(passed_draft)
+    assert resolutions_shown(page(client, cast.ward, year)) == "1"  # a repeat view
+    summaries.bump_stamps(paths=[cast.ward.path])
+    with CaptureQueriesContext(connection) as ctx:
+        assert resolutions_shown(page(client, cast.ward, year)) == "1"  # a miss
+    sqls = [q["sql"] or "" for q in ctx.captured_queries]
+    assert [sql for sql in sqls if "resolutions_resolution" in sql] == [sql for sql in sqls if "CAST(NULL" in sql]
+    period = stats.Period.year(timezone.localdate().year)
+    counts = stats.read_parts([stats.resolution_counts_part(cast.ward, period)]).resolution_counts
+    assert counts == stats.resolution_counts(cast.ward, period) and counts[0] == 1
+
+
+def resolutions_shown(html: str) -> str:
+    return re.search(r'data-testid="resolutions">([^<]*)<', html).group(1)
