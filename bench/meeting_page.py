@@ -35,6 +35,9 @@ Measured 2026-11-23, session 3 (load average 1.8-3.4 from other work; medians of
     planned the user and grants joins for 0.65 ms each per request), rights checked on the user
     rather than through request.user's lazy wrappers, and the whole page kept per viewer under the
     meeting's last change with the csrf token and inbox badge filled in (config/pagecache.py).
+    Later the same day, quieter (load 1.5-2.2): one-query view 1,415 req/s at 1.26 ms CPU/request,
+    p95 44 ms at 50 connections; attendance page 331 req/s at 4.97 ms: ratio 23.4% (25.4% by CPU),
+    p95 188 ms at 50 connections, p50 5.5 ms / p95 8.7 ms with 2 connections.
     The p95 target cannot be met by any page here: with 50 connections on 2 sync workers the queue
     alone is 50 / throughput, so p95 <= 50 ms needs ~1,000 req/s, the one-query view's own rate.
 """
