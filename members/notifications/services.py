@@ -36,10 +36,17 @@ def _count_key(user_id: int) -> str:
     return f"inbox-unread:{user_id}"
 
 
-def unread_count(user: User) -> int:
+def unread_count_keys(user: User) -> list[str]:
+    """The cache keys unread_count reads, for a caller that fetches them with its own (one round trip)."""
+    return [_GENERATION_KEY, _count_key(user.pk)] if settings.CHIBO_INBOX_COUNT_CACHED else []
+
+
+def unread_count(user: User, found: dict | None = None) -> int:
+    """found: what cache.get_many(unread_count_keys(user)) gave, when the caller already read it."""
     if not settings.CHIBO_INBOX_COUNT_CACHED:
         return inbox_for(user).filter(read_at__isnull=True).count()
-    found = cache.get_many([_GENERATION_KEY, _count_key(user.pk)])
+    if found is None:
+        found = cache.get_many(unread_count_keys(user))
     generation = found.get(_GENERATION_KEY, 0)
     stored = found.get(_count_key(user.pk))
     if stored is not None and stored[0] == generation:

@@ -6,15 +6,18 @@ import datetime
 import re
 
 import pytest
-from django.core.cache import cache
+import time_machine
+from django.core.cache import cache, caches
 from django.test import Client
 from django.urls import reverse
 
 from config import pagecache
 from meetings import services
 from members.models import Position
+from members.notifications.delivery import send_due
 from tests.conftest import make_login
 from tests.factories import MemberFactory, PositionFactory
+from tests.meetings.conftest import at
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +44,7 @@ def test_the_second_get_renders_nothing_and_shows_the_same_page(cast, meeting, c
     first = client.get(page_url(meeting)).content.decode()
     rendered = []
     original = pagecache.fill
-    monkeypatch.setattr(pagecache, "fill", lambda html, request: rendered.append(1) or original(html, request))
+    monkeypatch.setattr(pagecache, "fill", lambda *args: rendered.append(1) or original(*args))
     queries, response = count_queries(lambda: client.get(page_url(meeting)))
     second = response.content.decode()
     assert rendered == [1]  # served from the cache: only the slots were filled
@@ -101,7 +104,7 @@ def test_the_inbox_badge_is_current_on_a_cached_page(cast, meeting, client_for, 
     client = client_for(cast.secretary_user)
     client.get(page_url(meeting))
     assert 'data-testid="unread-badge"' not in client.get(page_url(meeting)).content.decode()
-    monkeypatch.setattr("members.templatetags.inbox.unread_count", lambda user: 3)  # a message arrived
+    monkeypatch.setattr("members.templatetags.inbox.unread_count", lambda user, found=None: 3)  # a message arrived
     html = client.get(page_url(meeting)).content.decode()
     assert 'data-testid="unread-badge">3<' in html
 
@@ -120,3 +123,63 @@ def test_the_english_page_is_kept_apart_from_the_vietnamese(cast, meeting, clien
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     en = client.get(page_url(meeting)).content.decode()
     assert 'lang="vi"' in vi and 'lang="en"' in en
+
+
+# --- What a hit costs, and what it still follows ---------------------------------------------------
+
+
+def cache_reads(monkeypatch) -> list[str]:
+    """The names of the cache reads made from now on (a read inside another, like locmem's get_many
+    calling get, counts once)."""
+    backend, reads, depth = type(caches["default"]), [], [0]
+
+    def counting(name):
+        original = getattr(backend, name)
+
+        def read(self, *args, **kwargs):
+            if not depth[0]:
+                reads.append(name)
+            depth[0] += 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(backend, name, read)
+
+    for name in ("get", "get_many", "get_or_set", "has_key"):
+        counting(name)
+    return reads
+
+
+def test_a_hit_reads_the_cache_once_besides_the_session(
+    cast, meeting, client_for, settings, monkeypatch, django_assert_max_num_queries
+):
+    settings.CHIBO_INBOX_COUNT_CACHED = True  # the badge's count from the cache, as in production
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    reads = cache_reads(monkeypatch)
+    with django_assert_max_num_queries(3):  # user, grants, meeting
+        html = client.get(page_url(meeting)).content.decode()
+    # The session, the tree settings; then the page and the inbox badge's two keys together.
+    assert reads == ["get", "get_or_set", "get_many"]
+    assert pagecache.CSRF_SLOT not in html and pagecache.INBOX_SLOT not in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_the_inbox_badge_read_with_the_page_follows_a_new_message(cast, meeting, schedule, client_for, settings):
+    settings.CHIBO_INBOX_COUNT_CACHED = True
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    assert 'data-testid="unread-badge"' not in client.get(page_url(meeting)).content.decode()
+    with time_machine.travel(at(2026, 12, 1, 9), tick=False):
+        schedule(start=at(2026, 12, 10, 8))
+        send_due()  # the notice reaches the inbox; every kept count is forgotten
+    assert 'data-testid="unread-badge">1<' in client.get(page_url(meeting)).content.decode()
+
+
+def test_kept_pieces_join_back_into_the_rendered_page():
+    html = f"<p>Nguyễn Văn Ánh {pagecache.CSRF_SLOT}</p>{pagecache.INBOX_SLOT}<i>{pagecache.CSRF_SLOT}</i>"
+    pieces = pagecache.split(html)
+    assert pieces[1::2] == [pagecache.CSRF_SLOT, pagecache.INBOX_SLOT, pagecache.CSRF_SLOT]
+    assert b"".join(pieces[::2]).decode() == html.replace(pagecache.CSRF_SLOT, "").replace(pagecache.INBOX_SLOT, "")
