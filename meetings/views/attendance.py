@@ -48,6 +48,7 @@ SETTINGS_CACHE_SECONDS = 60
 CSRF_FORMS = ("attendance-form", "guest-form", "sync-form", "open-form")
 NOT_STARTED = (Meeting.Status.DRAFT, Meeting.Status.SCHEDULED)
 WRITABLE = (Meeting.Status.IN_PROGRESS, Meeting.Status.HELD)
+GUESTS_CLOSED = (Meeting.Status.CLOSED, Meeting.Status.CANCELLED)
 
 
 def _require_roll_access(user, meeting: Meeting) -> None:
@@ -120,19 +121,43 @@ def _status_buttons() -> list[tuple[str, str]]:
     ]
 
 
-def _tree_settings(unit) -> dict:
-    # Kept a minute per process: the page is read often during a meeting, settings change rarely.
-    return cache.get_or_set(
-        f"meetings.attendance.settings.{unit.pk}", lambda: settings_for(unit), SETTINGS_CACHE_SECONDS
+def _settings_key(unit) -> str:
+    return f"meetings.attendance.settings.{unit.pk}"
+
+
+def _tree_settings(unit, found: dict | None = None) -> dict:
+    """Kept a minute in the shared cache: the page is read often during a meeting, settings change
+    rarely. found: what a cache.get_many that included the key gave."""
+    key = _settings_key(unit)
+    if found is None:
+        return cache.get_or_set(key, lambda: settings_for(unit), SETTINGS_CACHE_SECONDS)
+    if key in found:
+        return found[key]
+    tree_settings = settings_for(unit)
+    cache.set(key, tree_settings, SETTINGS_CACHE_SECONDS)
+    return tree_settings
+
+
+def _rights(user, meeting: Meeting) -> tuple[bool, bool, bool]:
+    """May manage, may record attendance, may edit guests: all the page's rights, from the grants
+    read with the user (no query)."""
+    manager = can_manage(user, meeting)
+    return manager, manager and meeting.status in WRITABLE, manager and meeting.status not in GUESTS_CLOSED
+
+
+def _settings_vary(tree_settings: dict) -> str:
+    """The tree settings the page shows (the warning threshold, the voting base rule)."""
+    return "{}-{}".format(
+        tree_settings["attendance_warning_percent"],
+        int(bool(tree_settings["approved_absence_reduces_voting_base"])),
     )
 
 
-def _page_context(request, meeting: Meeting) -> dict:
-    tree_settings = _tree_settings(meeting.unit)
+def _page_context(request, meeting: Meeting, tree_settings: dict | None = None) -> dict:
+    tree_settings = tree_settings or _tree_settings(meeting.unit)
     roll = Roll(meeting, tree_settings)
-    manager = can_manage(request.user, meeting)
-    can_write = manager and meeting.status in WRITABLE
-    can_edit_guests = _guests_writable(request.user, meeting)
+    rights = _rights(request.user, meeting)
+    manager, can_write, can_edit_guests = rights
     return {
         "meeting": meeting,
         "roll": roll,
@@ -147,13 +172,7 @@ def _page_context(request, meeting: Meeting) -> dict:
         "guests": meeting.guests.all(),
         "guest_form": SimpleLazyObject(GuestForm),
         # Everything the cached page depends on besides the meeting's last change, status and unit.
-        "cache_vary": "{}{}{}-{}-{}".format(
-            int(manager),
-            int(can_write),
-            int(can_edit_guests),
-            tree_settings["attendance_warning_percent"],
-            int(bool(tree_settings["approved_absence_reduces_voting_base"])),
-        ),
+        "cache_vary": "{}{}{}-{}".format(*map(int, rights), _settings_vary(tree_settings)),
         "rows_cache_seconds": 0 if roll.live else ROWS_CACHE_SECONDS,
         "csrf_forms": CSRF_FORMS,
     }
@@ -165,17 +184,37 @@ def attendance(request, uid):
         return _attendance_action(request, uid)
     meeting = get_meeting_for_user(request.user, uid)
     _require_roll_access(request.user, meeting)
-    context = _page_context(request, meeting)
-    if context["live"]:
-        return render(request, "meetings/attendance.html", context)
+    if meeting.status in NOT_STARTED:  # the live roll of the meeting date: nothing kept
+        return render(request, "meetings/attendance.html", _page_context(request, meeting))
     # Read again and again during the meeting: the whole page is kept per viewer under the meeting's
-    # last change (config/pagecache.py); the cached fragment inside is shared by all viewers.
-    version = ("attendance", meeting.pk, meeting.updated_at.isoformat(), meeting.status, meeting.unit.name)
+    # last change (config/pagecache.py); the cached fragment inside is shared by all viewers. A hit
+    # needs only the key: the viewer's rights, and the tree settings read with the page (check);
+    # the context is built only to render.
+    tree_settings = {}
+
+    def settings_vary(found: dict) -> str:
+        tree_settings.update(_tree_settings(meeting.unit, found))
+        return _settings_vary(tree_settings)
+
+    def render_page(slots: dict):
+        context = _page_context(request, meeting, tree_settings or None)
+        return render(request, "meetings/attendance.html", context | slots)
+
+    version = (
+        "attendance",
+        meeting.pk,
+        meeting.updated_at.isoformat(),
+        meeting.status,
+        meeting.unit.name,
+        _rights(request.user, meeting),
+    )
     return cached_page(
         request,
-        (*version, context["cache_vary"]),
-        lambda slots: render(request, "meetings/attendance.html", context | slots),
+        version,
+        render_page,
         ROWS_CACHE_SECONDS,
+        read_with=[_settings_key(meeting.unit)],
+        check=settings_vary,
     )
 
 
@@ -263,10 +302,6 @@ def _typed(form) -> dict:
 
 
 # --- Guests -------------------------------------------------------------------------------------
-
-
-def _guests_writable(user, meeting: Meeting) -> bool:
-    return can_manage(user, meeting) and meeting.status not in (Meeting.Status.CLOSED, Meeting.Status.CANCELLED)
 
 
 def _guests_response(request, meeting: Meeting, form: GuestForm | None = None):

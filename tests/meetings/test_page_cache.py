@@ -10,9 +10,12 @@ import time_machine
 from django.core.cache import cache, caches
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from cells.models import UnitSetting
 from config import pagecache
 from meetings import services
+from meetings.views import attendance
 from members.models import Position
 from members.notifications.delivery import send_due
 from tests.conftest import make_login
@@ -161,8 +164,8 @@ def test_a_hit_reads_the_cache_once_besides_the_session(
     reads = cache_reads(monkeypatch)
     with django_assert_max_num_queries(3):  # user, grants, meeting
         html = client.get(page_url(meeting)).content.decode()
-    # The session, the tree settings; then the page and the inbox badge's two keys together.
-    assert reads == ["get", "get_or_set", "get_many"]
+    # The session; then the page, the tree settings and the inbox badge's two keys together.
+    assert reads == ["get", "get_many"]
     assert pagecache.CSRF_SLOT not in html and pagecache.INBOX_SLOT not in html
     assert 'name="csrfmiddlewaretoken"' in html
 
@@ -176,6 +179,39 @@ def test_the_inbox_badge_read_with_the_page_follows_a_new_message(cast, meeting,
         schedule(start=at(2026, 12, 10, 8))
         send_due()  # the notice reaches the inbox; every kept count is forgotten
     assert 'data-testid="unread-badge">1<' in client.get(page_url(meeting)).content.decode()
+
+
+def test_a_tree_setting_changed_shows_once_the_kept_settings_expire(cast, meeting, client_for):
+    # Every row unrecorded: the rate can still reach 100 %, above the default 85 %: no warning.
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    assert "attendance-warning" not in client.get(page_url(meeting)).content.decode()
+    UnitSetting.objects.create(unit=cast.ward, key="attendance_warning_percent", value=100)
+    assert "attendance-warning" not in client.get(page_url(meeting)).content.decode()  # kept a minute
+    later = timezone.now() + datetime.timedelta(seconds=attendance.SETTINGS_CACHE_SECONDS + 1)
+    with time_machine.travel(later):
+        # The page itself is kept longer (ROWS_CACHE_SECONDS): the settings read with it refuse it.
+        html = client.get(page_url(meeting)).content.decode()
+    assert "attendance-warning" in html
+
+
+def test_a_page_kept_under_other_settings_is_not_served(cast, meeting, client_for):
+    client = client_for(cast.secretary_user)
+    client.get(page_url(meeting))
+    key = attendance._settings_key(meeting.unit)
+    cache.set(key, cache.get(key) | {"attendance_warning_percent": 100})  # as another process read them
+    assert "attendance-warning" in client.get(page_url(meeting)).content.decode()
+    cache.set(key, cache.get(key) | {"attendance_warning_percent": 85})
+    assert "attendance-warning" not in client.get(page_url(meeting)).content.decode()
+
+
+def test_a_reader_given_a_committee_position_gets_the_buttons_on_the_next_get(cast, meeting):
+    client = Client()
+    client.force_login(cast.ward_user)
+    client.get(page_url(meeting))
+    assert 'class="att-buttons"' not in client.get(page_url(meeting)).content.decode()
+    PositionFactory(unit=cast.cell_a, role=Position.Role.COMMITTEE_MEMBER, member=cast.ward_member)
+    assert 'class="att-buttons"' in client.get(page_url(meeting)).content.decode()
 
 
 def test_kept_pieces_join_back_into_the_rendered_page():
