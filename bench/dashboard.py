@@ -3,7 +3,8 @@
 Runs on PostgreSQL against the scale data of `seed_demo --scale N` (≥ 2,000 cells, ~50,000 members,
 3 years of meetings). By default it uses the database the seed leaves behind (chibo_scale on
 127.0.0.1:5432 as user postgres); with --generate N it builds its own (chibo_dash: migrate, then
-`seed_demo --scale N`) when that database has no meetings yet. It then rebuilds the summaries with
+`seed_demo --scale N`, resolutions and tasks included) when that database has no meetings yet,
+or adds the resolutions step to one generated without them. It then rebuilds the summaries with
 `rebuild_summaries` (timed) and, with --check, proves they agree with live aggregation.
 
 For the top unit and for one grassroots committee, for a month and for a year, it requests the
@@ -11,7 +12,8 @@ dashboard page in process (Django's test client, production settings: DEBUG off,
 connection, JIT off) as a user holding a staff position on the top unit, and prints the median and
 p95 server time, the time spent in the database (every query timed through an execute wrapper) and
 its share, and beside each the time of the live SQL aggregate over the raw tables for the same
-figures (meetings.summaries.live_cell_months), and the machine's load average. The page's
+figures (meetings.summaries.live_cell_months and cells.stats.live_resolution_counts, the latter
+also on its own: "of it res."), and the machine's load average. The page's
 fragments are cached under the unit's summary stamp, so the plain figures are repeat views; the
 "miss" columns are the first view after a write in a cell below the unit (the stamps of that cell
 and its ancestors replaced before each request): the unit's fragments are built again from one
@@ -131,22 +133,28 @@ def main() -> None:
 
     if args.generate:
         call_command("migrate", verbosity=0)
+        import importlib
+        import random
+
+        from django.db import transaction
+
+        from resolutions.models import Resolution
+
+        steps = []
         if not Meeting.objects.exists():
-            # seed_demo's scale steps for the tree, members and meetings (resolutions are not needed
-            # here: their count is one live query), in one transaction like seed_demo.
-            import importlib
-            import random
-
-            from django.db import transaction
-
+            # seed_demo's scale steps, in one transaction like seed_demo.
+            steps = ["cells.seed_scale", "members.seed_scale", "meetings.seed_scale", "resolutions.seed_scale"]
+        elif not Resolution.objects.exists():
+            steps = ["resolutions.seed_scale"]  # a database generated before resolutions were counted
+        if steps:
             started = time.perf_counter()
             rng = random.Random(2026)
             with transaction.atomic():
-                for name in ("cells.seed_scale", "members.seed_scale", "meetings.seed_scale"):
+                for name in steps:
                     importlib.import_module(name).seed(sys.stdout, rng, args.generate)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-            print(f"scale data for {args.generate} cells: {time.perf_counter() - started:.0f} s")
+            print(f"\nscale data for {args.generate} cells ({', '.join(steps)}): {time.perf_counter() - started:.0f} s")
     from cells import stats
     from cells.models import PartyUnit
     from meetings import summaries
@@ -157,7 +165,13 @@ def main() -> None:
 
     units, cells = PartyUnit.objects.count(), PartyUnit.objects.filter(kind=PartyUnit.Kind.CELL).count()
     meetings, attendance = Meeting.objects.count(), Attendance.objects.count()
-    print(f"Rows: {units} units ({cells} cells), {meetings} meetings, {attendance} attendance")
+    from resolutions.models import Resolution, Task
+
+    resolutions, tasks = Resolution.objects.count(), Task.objects.count()
+    print(
+        f"Rows: {units} units ({cells} cells), {meetings} meetings, {attendance} attendance,"
+        f" {resolutions} resolutions, {tasks} tasks"
+    )
     if not args.no_rebuild:
         started = time.perf_counter()
         counts = summaries.rebuild()
@@ -211,7 +225,7 @@ def main() -> None:
     print(
         f"\n{'unit':<40} {'period':<14} {'median':>8} {'p95':>8} {'db med':>8} {'db p95':>8} {'db %':>5}"
         f" {'queries':>7} {'cpu':>7} {'miss med':>9} {'miss p95':>9} {'miss db':>8} {'db p95':>8} {'queries':>7}"
-        f" {'cpu':>7} {'live SQL med':>13}"
+        f" {'cpu':>7} {'live SQL med':>13} {'of it res.':>10}"
     )
     failures = []
 
@@ -239,10 +253,13 @@ def main() -> None:
             hits = [timed(url, params) for _ in range(args.runs)]
             misses = [timed(url, params, bump_unit=unit) for _ in range(max(10, args.runs // 2))]
             totals, db_times, queries = [h[0] for h in hits], [h[1] for h in hits], hits[-1][2]
-            live = []
+            live, live_res = [], []
             for _ in range(max(3, args.runs // 6)):
                 started = time.perf_counter()
                 summaries.live_cell_months(unit, period.quarter_low, period.high)
+                between = time.perf_counter()
+                stats.live_resolution_counts(unit, period)
+                live_res.append((time.perf_counter() - between) * 1000)
                 live.append((time.perf_counter() - started) * 1000)
             name = f"{unit.display_name[:30]} ({cells_under[unit.pk]} cells)"
             med, high = statistics.median(totals), p95(totals)
@@ -254,6 +271,7 @@ def main() -> None:
                 f" {statistics.median(miss_totals):>7.1f}ms {p95(miss_totals):>7.1f}ms"
                 f" {statistics.median(miss_db):>6.1f}ms {p95(miss_db):>6.1f}ms {misses[-1][2]:>7}"
                 f" {statistics.median(m[3] for m in misses):>5.1f}ms {statistics.median(live):>11.1f}ms"
+                f" {statistics.median(live_res):>8.1f}ms"
             )
             if high > TARGET_P95_MS or db_high > TARGET_DB_MS:
                 failures.append(f"{name} {label}")

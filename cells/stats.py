@@ -41,7 +41,7 @@ from meetings.summaries import (
     ym_start,
 )
 from members.models import DuesPayment, Member, Membership
-from resolutions.models import Resolution, Task
+from resolutions.models import Resolution, ResolutionMonth, Task
 
 QUARTER_FIELDS = ("cell_quarters", "thematic_quarters")
 PERIOD_FIELDS = tuple(f for f in SUM_FIELDS if f not in QUARTER_FIELDS)
@@ -231,7 +231,9 @@ def figures(unit: PartyUnit, period: Period, unit_type: str | None = None, resol
     return result
 
 
-def _resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None):
+def live_resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
+    """resolution_counts() counted over the raw tables (tests, bench/dashboard.py): one query of
+    three scalar subqueries."""
     scope = Q(unit__path__startswith=unit.path) & (Q(unit__unit_type=unit_type) if unit_type else Q())
     resolutions = Resolution.objects.filter(scope, issued_on__gte=period.start, issued_on__lte=period.end)
     tasks = Task.objects.filter(scope, due_on__gte=period.start, due_on__lte=period.end)
@@ -243,20 +245,31 @@ def _resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = 
         return Subquery(queryset.order_by().annotate(n=Func(what, function="COUNT")).values("n"))
 
     units = PartyUnit.objects.filter(pk=unit.pk).order_by()
-    return units.values_list(count(resolutions), count(tasks), count(tasks, done))
-
-
-def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
-    """Resolutions and conclusions issued in the period; tasks due in it and how many are done."""
-    return _resolution_counts(unit, period, unit_type).get()
+    return units.values_list(count(resolutions), count(tasks), count(tasks, done)).get()
 
 
 def resolution_counts_part(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[str, list]:
-    """resolution_counts as part 3 of read_parts (the same query, its three counts in the key, ym
-    and first sum columns): a page that builds fragments sends its live counts in that statement."""
-    sql, params = _resolution_counts(unit, period, unit_type).query.sql_with_params()
+    """Part 3 of read_parts: the unit's rows of resolutions/counts.py for the period summed
+    (resolutions issued, tasks due, tasks done: in the key, ym and first sum columns)."""
+    table = connection.ops.quote_name(ResolutionMonth._meta.db_table)
     rest = _nulls(["bigint"] * (len(SUM_FIELDS) - 1))
-    return f"SELECT 3, r.*, {rest}, {_no_text()} FROM ({sql}) r", list(params)  # noqa: S608 - the ORM's SQL
+    sql = (
+        f"SELECT 3, CAST(COALESCE(SUM(resolutions), 0) AS bigint), CAST(COALESCE(SUM(tasks_due), 0) AS integer),"  # noqa: S608
+        f" CAST(COALESCE(SUM(tasks_done), 0) AS bigint), {rest}, {_no_text()} FROM {table}"
+        " WHERE unit_id = %s AND ym >= %s AND ym <= %s"
+    )
+    params: list = [unit.pk, period.low, period.high]
+    if unit_type:
+        sql += " AND unit_type = %s"
+        params.append(unit_type)
+    return sql, params
+
+
+def resolution_counts(unit: PartyUnit, period: Period, unit_type: str | None = None) -> tuple[int, int, int]:
+    """Resolutions and conclusions issued in the period; tasks due in it and how many are done
+    (from the per-unit month rows: a few index rows for any unit and range)."""
+    counts = read_parts([resolution_counts_part(unit, period, unit_type)]).resolution_counts
+    return counts or (0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,8 +207,9 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
     context["fragments"], ancestors, counts = _fragments(context, stamp, missed_page)
     # access.can() reads the user's grants already loaded for this request: no query per ancestor.
     context["ancestors"] = [a for a in ancestors if access.can(request.user, Action.VIEW_DASHBOARD, a)]
-    # Resolutions and tasks are written by another app: counted live, outside the cached fragments
-    # (in the statement that builds fragments when some are missing, else on their own).
+    # Resolutions and tasks are written by another app (its own per-unit month rows, which do not
+    # move the summary stamps): read on every view, outside the cached fragments (in the statement
+    # that builds fragments when some are missing, else on their own).
     context["resolutions"], context["tasks_due"], context["tasks_done"] = counts or stats.resolution_counts(
         unit, period, unit_type
     )

@@ -949,6 +949,16 @@ def _rollup(cell_rows: dict[tuple[int, int], dict[str, int]], unit: PartyUnit) -
     return totals
 
 
+# Summaries a higher app keeps beside these (resolutions' counts), rebuilt and checked with them:
+# (rebuild() -> {name: rows}, check() -> [problems]) pairs registered in that app's ready().
+_other_summaries: list[tuple] = []
+
+
+def register_summary(rebuild_fn, check_fn) -> None:
+    if (rebuild_fn, check_fn) not in _other_summaries:
+        _other_summaries.append((rebuild_fn, check_fn))
+
+
 def _roots() -> list[PartyUnit]:
     return list(PartyUnit.objects.filter(parent__isnull=True))
 
@@ -991,6 +1001,8 @@ def rebuild(stdout=None, batch: int = 5000) -> dict[str, int]:
     # A year's rows together on disk: the at-risk list reads one year.
     _store_member_years({key: masks[key] for key in sorted(masks, key=lambda k: (k[1], k[0]))}, batch=batch)
     counts["member_years"] = len(masks)
+    for rebuild_other, _check in _other_summaries:
+        counts |= rebuild_other()
     bump_stamps(every=True)
     return counts
 
@@ -1059,4 +1071,6 @@ def check() -> list[str]:
             unit, unit_type, ym = key
             diff = [f"{f} stored {x} live {y}" for f, x, y in zip(SUM_FIELDS, a, b, strict=True) if x != y]
             problems.append(f"unit {unit} {unit_type} {ym_split(ym)}: " + ", ".join(diff))
+    for _rebuild, check_other in _other_summaries:
+        problems.extend(check_other())
     return problems

@@ -27,3 +27,13 @@ class ResolutionsConfig(AppConfig):
         from . import notify
 
         notify.register()
+
+        # The dashboard's resolution and task counts: moved with the tree (cells.hooks), rebuilt and
+        # checked with the meetings summaries (rebuild_summaries).
+        from cells.hooks import register_unit_changed
+        from meetings.summaries import register_summary
+
+        from . import counts
+
+        register_unit_changed(counts.unit_changed)
+        register_summary(counts.rebuild, counts.check)

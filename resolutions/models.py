@@ -12,6 +12,8 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -319,6 +321,12 @@ class Resolution(models.Model):
     def __str__(self) -> str:
         return f"{self.number_label} — {self.title}"
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            counts.resolution_issued(self)  # the dashboard's counts (resolutions/counts.py)
+
 
 class NumberSequence(models.Model):
     """The last number given per unit, kind and term; locked with select_for_update when issuing."""
@@ -374,6 +382,16 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.text[:60]
 
+    def save(self, *args, **kwargs):
+        # The dashboard's counts (resolutions/counts.py) follow every save - services, admin, history
+        # revert - from the state stored before it to the state saved.
+        before = None
+        if not self._state.adding:
+            row = Task.objects.filter(pk=self.pk).values_list("unit_id", "due_on", "status").first()
+            before = (row[0], row[1], row[2] == Task.Status.DONE) if row else None
+        super().save(*args, **kwargs)
+        counts.task_changed(before, counts.task_state(self))
+
     def is_overdue_on(self, day) -> bool:
         return self.status != self.Status.DONE and self.due_on is not None and self.due_on < day
 
@@ -415,3 +433,13 @@ class TaskReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} @ {self.meeting_id}"
+
+
+# The dashboard's resolution and task counts live in their own module (resolutions/counts.py).
+from . import counts  # noqa: E402
+from .counts import ResolutionMonth  # noqa: E402, F401
+
+
+@receiver(post_delete, sender=Task, dispatch_uid="resolutions.task_counts")
+def _task_deleted(sender, instance: Task, **kwargs) -> None:
+    counts.task_changed(counts.task_state(instance), None)
