@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from cells.models import PartyUnit
 from cells.tree_settings import settings_for
+from config.precompiled import prepared_cursor
 from meetings.discipline import discipline_count
 from meetings.models import Attendance, CellMonth, Meeting, UnitMonth
 from meetings.summaries import (
@@ -313,7 +314,7 @@ def children_and_ancestors(unit: PartyUnit) -> tuple[list[UnitRow], list[UnitRow
         f" FROM {units} u WHERE (u.parent_id = %s AND u.kind <> %s){above} ORDER BY u.depth, u.search_name"
     )
     kids, rows_above = [], []
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # one text per depth: planned once per connection on PostgreSQL
         cursor.execute(sql, [unit.pk, PartyUnit.Kind.GROUP, *ancestors])
         for pk, uid, *values, parent_id in cursor.fetchall():
             row = UnitRow(pk, uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid)), *values)
@@ -407,15 +408,24 @@ def _child_figures_part(unit_ids: list[int], period: Period, unit_type: str | No
         else f"SUM(CASE WHEN {ym} >= %s THEN {_column(UnitMonth, f)} END)"
         for f in SUM_FIELDS
     )
+    units, unit_params = _in_list(unit_col, list(unit_ids))
     sql = (
         f"SELECT 1, {unit_col}, CAST(NULL AS integer), {sums}, {_no_text()} FROM {table}"  # noqa: S608 - names from the model
-        f" WHERE {unit_col} IN ({', '.join(['%s'] * len(unit_ids))}) AND {ym} >= %s AND {ym} <= %s"
+        f" WHERE {units} AND {ym} >= %s AND {ym} <= %s"
     )
-    params: list = [period.low] * len(PERIOD_FIELDS) + list(unit_ids) + [period.quarter_low, period.high]
+    params: list = [period.low] * len(PERIOD_FIELDS) + unit_params + [period.quarter_low, period.high]
     if unit_type:
         sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
         params.append(unit_type)
     return f"{sql} GROUP BY {unit_col}", params
+
+
+def _in_list(column: str, values: list[int]) -> tuple[str, list]:
+    """`column IN (...)`; on PostgreSQL `= ANY(array)`, one statement text however many values, so
+    read_parts' statements are prepared once per connection (config/precompiled.prepared_cursor)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%s AS bigint[]))", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
 def _like_prefix(path: str) -> str:
@@ -480,7 +490,8 @@ def read_parts(parts: list[tuple[str, list] | None]) -> Parts:
     sql = " UNION ALL ".join(part for part, _params in parts)
     params = [value for _part, part_params in parts for value in part_params]
     n = len(SUM_FIELDS)
-    with connection.cursor() as cursor:
+    # Prepared on PostgreSQL (planned once per connection and statement text: ~0.4 ms a miss).
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             part, key, ym, sums, text = row[0], row[1], row[2], row[3 : 3 + n], row[3 + n :]

@@ -63,8 +63,32 @@ def prepared_cursor(using: str = "default"):
         # back on for explicit requests only (prepare=True above). Django's own cursors bind on the
         # client side and are never prepared either way.
         raw.prepare_threshold = 2**31 - 1
+    _log_prepared_sql(connection)
     with connection._prepare_cursor(_PREPARING_CURSOR(raw)) as cursor:
         yield cursor
+
+
+def _log_prepared_sql(connection) -> None:
+    """Query logs (DEBUG, CaptureQueriesContext, assertNumQueries' report) show the SQL of prepared
+    statements too: Django reads it from psycopg's last query, which a prepared execution leaves
+    empty; it is composed from the statement and its parameters instead, as Django does for
+    server-side binding. Once per connection object; other cursors are untouched."""
+    ops = connection.ops
+    if getattr(ops, "_shows_prepared_sql", False):
+        return
+    original = ops.last_executed_query
+
+    def last_executed_query(cursor, sql, params):
+        shown = original(cursor, sql, params)
+        if shown is None and _PREPARING_CURSOR is not None and isinstance(cursor, _PREPARING_CURSOR):
+            try:
+                return ops.compose_sql(sql, params)
+            except Exception:  # noqa: BLE001 - a log line must never break the query
+                return sql
+        return shown
+
+    ops.last_executed_query = last_executed_query
+    ops._shows_prepared_sql = True
 
 
 @dataclass
@@ -78,6 +102,7 @@ class _Plan:
     end: int
     populators: list
     converters: dict
+    annotations: dict[str, int]
 
 
 class PrecompiledGet:
@@ -116,6 +141,8 @@ class PrecompiledGet:
             end=end,
             populators=get_related_populators(klass_info, select, using),
             converters=compiler.get_converters([column[0] for column in select]),
+            # The queryset's annotations (e.g. a Subquery), set on the object like the queryset does.
+            annotations=dict(compiler.annotation_col_map or {}),
         )
         self._plans[using] = plan
         return plan
@@ -146,6 +173,8 @@ class PrecompiledGet:
                     value = converter(value, expression, connection)
                 row[pos] = value
         obj = plan.model.from_db(using, plan.init_list, row[plan.start : plan.end])
+        for name, pos in plan.annotations.items():
+            setattr(obj, name, row[pos])
         for populator in plan.populators:
             populator.populate(row, obj)
         return obj

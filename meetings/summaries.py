@@ -157,6 +157,12 @@ class CellMonth(_MonthFigures):
             models.Index(fields=["ym", "cell"], name="cellmonth_ym"),
             # "Cells that missed a month": a few percent of the rows, found without scanning the rest.
             models.Index(fields=["ym", "cell"], name="cellmonth_missed", condition=Q(cell_months=1, held_months=0)),
+            # The same months found cell by cell: a dashboard miss after a write below one child reads
+            # that child's cells' missed months (0.42 -> 0.07 ms for a ward of 32 cells, 1x: the
+            # planner hashed every missed month of the year through the index above).
+            models.Index(
+                fields=["cell", "ym"], name="cellmonth_missed_cell", condition=Q(cell_months=1, held_months=0)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -73,3 +73,39 @@ def test_on_postgresql_the_reads_are_prepared_once_per_connection(cast, schedule
     assert any('FROM "meetings_meeting"' in sql for sql in prepared)
     assert any('FROM "members_user"' in sql for sql in prepared)
     assert any("FROM members_position" in sql for sql in prepared)  # the grants
+
+
+@pytest.mark.postgres
+def test_query_logs_show_the_sql_of_prepared_statements(cast):
+    """Django reads a query's SQL from psycopg's last query, which a prepared execution leaves
+    empty: the logs compose it from the statement and its parameters (config/precompiled.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.precompiled import prepared_cursor
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (prepared statements); CI runs the suite on it")
+    with CaptureQueriesContext(connection) as ctx:
+        with prepared_cursor() as cursor:
+            cursor.execute("SELECT name FROM cells_partyunit WHERE id = %s", [cast.cell_a.pk])
+            assert cursor.fetchone() == (cast.cell_a.name,)
+        with connection.cursor() as cursor:  # a plain cursor keeps Django's own text
+            cursor.execute("SELECT %s::int", [7])
+    assert [q["sql"] for q in ctx.captured_queries] == [
+        f"SELECT name FROM cells_partyunit WHERE id = {cast.cell_a.pk}",
+        "SELECT 7::int",
+    ]
+
+
+def test_annotations_of_the_queryset_are_set_on_the_object(cast):
+    """The dashboard reads its unit with the summary stamp annotated (cells/views_dashboard.py)."""
+    from cells.views_dashboard import _UNIT_BY_UID
+    from meetings import summaries
+
+    summaries.bump_stamps(ids=[cast.ward.pk])
+    unit = _UNIT_BY_UID.get(cast.ward.uid)
+    assert unit.pk == cast.ward.pk and unit.parent.pk == cast.province.pk
+    assert unit.summary_stamp == summaries.SummaryStamp.objects.get(unit=cast.ward).stamp
+    assert _UNIT_BY_UID.get(cast.group_a.uid).summary_stamp is None  # never stamped
+    assert _UNIT_BY_UID.get("not-a-uid") is None
