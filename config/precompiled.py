@@ -95,7 +95,8 @@ def _log_prepared_sql(connection) -> None:
 class _Plan:
     sql: str
     params: list
-    slot: int
+    slots: list[int]
+    extra_slots: dict[str, list[int]]
     model: type[Model]
     init_list: list[str]
     start: int
@@ -108,33 +109,43 @@ class _Plan:
 class PrecompiledGet:
     """One object (or None) by one field's value, through a queryset compiled once.
 
-    `build(value)` returns the queryset for a value (its filters and select_related); `field` is the
-    model field the value is compared with, and `sample` a value of that field that the queryset is
-    first compiled with (any value no real row is likely to be confused with: it is only used to find
-    where the parameter sits in the compiled SQL).
+    `build(value, **extra)` returns the queryset for a value (its filters and select_related); `field`
+    is the model field the value is compared with, and `sample` a value of that field that the
+    queryset is first compiled with (any value no real row is likely to be confused with: it is only
+    used to find where the parameter sits in the compiled SQL; it may sit in several places).
+    `extra`: other parameters of the queryset (e.g. a day in an annotation), each with its own
+    sample, given again to get() by name.
     """
 
-    def __init__(self, build: Callable[[Any], QuerySet], *, field: str, sample: Any):
+    def __init__(self, build: Callable[..., QuerySet], *, field: str, sample: Any, extra: dict | None = None):
         self.build, self.field_name, self.sample = build, field, sample
+        self.extra = dict(extra or {})
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, using: str) -> _Plan:
         plan = self._plans.get(using)
         if plan is not None:
             return plan
-        queryset = self.build(self.sample)[:1]
+        queryset = self.build(self.sample, **self.extra)[:1]
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         prepared = self._prepare(queryset.model, self.sample, using)
         slots = [i for i, param in enumerate(params) if param == prepared]
-        if len(slots) != 1:
-            raise ValueError(f"the sample value appears {len(slots)} times in the compiled query")
+        if not slots:
+            raise ValueError("the sample value does not appear in the compiled query")
+        extra_slots = {}
+        for name, sample in self.extra.items():
+            # May be absent: build() may leave a part out on some databases (members.auth on SQLite).
+            extra_slots[name] = [i for i, param in enumerate(params) if param == sample]
+            if set(extra_slots[name]) & set(slots):
+                raise ValueError(f"the samples of {name} and of the value must differ")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         plan = _Plan(
             sql=sql,
             params=list(params),
-            slot=slots[0],
+            slots=slots,
+            extra_slots=extra_slots,
             model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[start:end]],
             start=start,
@@ -151,14 +162,19 @@ class PrecompiledGet:
         field = model._meta.get_field(self.field_name)
         return field.get_db_prep_value(value, connections[using], prepared=False)
 
-    def get(self, value: Any) -> Model | None:
+    def get(self, value: Any, **extra: Any) -> Model | None:
         using = router.db_for_read(self._model())
         plan = self._plan(using)
         params = list(plan.params)
         try:
-            params[plan.slot] = self._prepare(plan.model, value, using)
+            prepared = self._prepare(plan.model, value, using)
         except (ValidationError, ValueError, TypeError):
             return None  # not a value of the field (a malformed uid): no such object
+        for slot in plan.slots:
+            params[slot] = prepared
+        for name, slots in plan.extra_slots.items():
+            for slot in slots:
+                params[slot] = extra[name]
         with prepared_cursor(using) as cursor:
             cursor.execute(plan.sql, params)
             row = cursor.fetchone()
@@ -181,5 +197,5 @@ class PrecompiledGet:
 
     def _model(self) -> type[Model]:
         if not hasattr(self, "_model_cls"):
-            self._model_cls = self.build(self.sample).model
+            self._model_cls = self.build(self.sample, **self.extra).model
         return self._model_cls
