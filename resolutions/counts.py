@@ -87,6 +87,9 @@ def resolution_issued(resolution) -> None:
     _add(unit_type, {_ym(resolution.issued_on): (1, 0, 0)}, paths=ancestor_paths(path))
 
 
+TASK_FIELDS = ("unit", "due_on", "status")  # what task_state() reads, in its order
+
+
 def task_state(task) -> tuple[int, datetime.date | None, bool]:
     """What the counts read of a task: its unit, due date and whether it is done."""
     return task.unit_id, task.due_on, task.status == "done"

@@ -390,7 +390,15 @@ class Task(models.Model):
             row = Task.objects.filter(pk=self.pk).values_list("unit_id", "due_on", "status").first()
             before = (row[0], row[1], row[2] == Task.Status.DONE) if row else None
         super().save(*args, **kwargs)
-        counts.task_changed(before, counts.task_state(self))
+        after = counts.task_state(self)
+        fields = kwargs.get("update_fields")
+        if before is not None and fields is not None:
+            # Only what was written changed: fields left out keep their stored values.
+            written = {name.removesuffix("_id") for name in fields}
+            after = tuple(
+                a if name in written else b for name, a, b in zip(counts.TASK_FIELDS, after, before, strict=True)
+            )
+        counts.task_changed(before, after)
 
     def is_overdue_on(self, day) -> bool:
         return self.status != self.Status.DONE and self.due_on is not None and self.due_on < day

@@ -102,6 +102,16 @@ def test_a_save_outside_the_services_is_counted_too(cast, admin_client):
     assert agree(cast.ward, period=october) == [(0, 1, 1)]
 
 
+def test_a_save_of_some_fields_counts_only_what_it_writes(cast):
+    task = Task.objects.create(unit=cast.cell_a, text="Kiểm tra đảng viên", due_on=D(2026, 8, 10))
+    task.status = Task.Status.DONE  # changed in memory only
+    task.text = "Kiểm tra, giám sát đảng viên"
+    task.save(update_fields=["text"])
+    assert agree(cast.ward) == [(0, 1, 0)]
+    task.save(update_fields=["status"])
+    assert agree(cast.ward) == [(0, 1, 1)]
+
+
 def test_a_moved_cell_takes_its_counts_to_its_new_ancestors(cast, issue, passed_draft):  # noqa: F811
     resolution = issue(passed_draft)
     task_services.task_create(
