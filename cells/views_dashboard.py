@@ -456,7 +456,12 @@ def at_risk(request, uid):
     except ValueError:
         year = today.year
     year = min(max(year, 2000), today.year)
+    # Kept in the cache under the unit's summary stamp (stats.at_risk_list): a repeat view reads the
+    # page's 50 entries; each member's link from one reversed URL, not a {% url %} per row.
     page = stats.at_risk_page(unit, year, request.GET.get("page"), 50, today)
+    href = reverse("dashboard:member", kwargs={"uid": ZERO_UID}).replace(str(ZERO_UID), "{}") + f"?year={year}"
+    for row in page.object_list:
+        row.href = href.format(row.member.uid)
     return render(
         request,
         "cells/dashboard/at_risk.html",

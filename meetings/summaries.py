@@ -31,12 +31,13 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from cells.models import PATH_STEP, PartyUnit, UnitSetting
 from cells.tree_settings import DEFAULTS, get_setting
+from config.precompiled import prepared_cursor
 from members.models import DuesPayment, Member, Membership
 
 from . import counting
@@ -205,7 +206,7 @@ class MemberYear(models.Model):
     as month masks, bit m-1 for month m, kept with the writes that change them: unexcused absences
     from a held regular meeting (meeting_changed), months on a roll without dues paid (dues and
     roll hooks). Dues count as unpaid only once the month has ended, so the mask holds every such
-    month and the reader keeps the ended ones (`unpaid_months`): no write is due when a month ends.
+    month and the reader keeps the ended ones (cells.stats): no write is due when a month ends.
     Rows exist for every member and year from the first dashboard year to the horizon."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)  # unique leads
@@ -227,15 +228,6 @@ class MemberYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.year}: {self.absence_months} absent, unpaid {self.unpaid_mask:012b}"
-
-
-def unpaid_months(ended: int):
-    """SQL for the number of months 1..ended in unpaid_mask (portable: shifts and ands)."""
-    terms = [F("unpaid_mask").bitrightshift(i).bitand(1) for i in range(ended)]
-    total = Value(0)
-    for term in terms:
-        total = total + term
-    return ExpressionWrapper(total, output_field=models.IntegerField())
 
 
 def stamp_of(unit_id: int) -> int:
@@ -707,6 +699,42 @@ def member_years_refresh(member_ids: Iterable[int], years: Iterable[int] | None 
     ids = sorted(set(member_ids))
     if ids:
         _store_member_years(_member_year_masks(ids, years or member_years()))
+        member_lists_changed(ids)
+
+
+# Past this many members a write gives every unit a new stamp (a bulk import, a new year's rows).
+_BUMP_EVERY_MEMBERS = 2000
+
+
+def member_lists_changed(member_ids: list[int]) -> None:
+    """These members' rows of the members-at-risk list changed (their MemberYear rows, or what the
+    list shows of them: name, home cell, end date): a new stamp, in the writer's transaction, for
+    every unit above their home cell and above every cell whose roll they were ever on (a transfer
+    takes a member from one unit's list to another's). cells.stats keeps the list under the stamps.
+    One statement: the cells' ancestor paths are their path's prefixes, cut in SQL."""
+    if len(member_ids) > _BUMP_EVERY_MEMBERS:
+        bump_stamps(every=True)
+        return
+    stamps, units, members, rolls = (
+        connection.ops.quote_name(m._meta.db_table) for m in (SummaryStamp, PartyUnit, Member, Membership)
+    )
+    ids = ", ".join(["%s"] * len(member_ids))
+    lengths = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(PATH_STEP + 1, 256, PATH_STEP + 1))
+    # Every join an index lookup: the members' cells by id, their ancestors by path.
+    sql = f"""
+        INSERT INTO {stamps} (unit_id, stamp)
+        SELECT DISTINCT u.id, %s FROM (
+            SELECT home_unit_id AS id FROM {members} WHERE id IN ({ids})
+            UNION SELECT cell_id FROM {rolls} WHERE member_id IN ({ids})
+        ) cells
+        JOIN {units} c ON c.id = cells.id JOIN ({lengths}) k ON k.n <= length(c.path)
+        JOIN {units} u ON u.path = substr(c.path, 1, k.n)
+        WHERE TRUE ORDER BY u.id
+        ON CONFLICT (unit_id) DO UPDATE SET stamp = excluded.stamp
+    """  # noqa: S608 - names from the models, values are parameters
+    # Planned once per connection and number of members (0.6 ms to plan, 0.2 ms to run).
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [secrets.randbits(62), *member_ids, *member_ids])
 
 
 def _absences_changed(member_ids: list[int], years: set[int]) -> None:
@@ -730,10 +758,11 @@ def _absences_changed(member_ids: list[int], years: set[int]) -> None:
     changed = {key: (live.get(key, 0), 0) for key, mask in stored.items() if live.get(key, 0) != mask}
     if changed:
         _store_member_years(changed, fields=["absence_mask", "absence_months"])
+        member_lists_changed(sorted({member_id for member_id, _year in changed}))
 
 
 def member_changed(*, member_ids: Iterable[int]) -> None:
-    """members.hooks: dues recorded or removed, a member added or re-dated."""
+    """members.hooks: dues recorded or removed, a member added, re-dated or renamed."""
     member_years_refresh(member_ids)
 
 

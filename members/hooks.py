@@ -28,7 +28,7 @@ def register_member_changed(fn: Callable) -> None:
 
 
 def member_changed(*, member_ids: Iterable[int]) -> None:
-    """Dues recorded or removed, a member added, or a member's admission or end dates changed."""
+    """Dues recorded or removed, a member added, or a member's admission or end dates or name changed."""
     ids = [pk for pk in member_ids if pk]
     for fn in _member_changed:
         fn(member_ids=ids)

@@ -29,7 +29,7 @@ from simple_history.utils import bulk_create_with_history
 
 from cells.models import PartyUnit
 from cells.text import fold, nfc
-from members import services
+from members import hooks, services
 from members.forms.imports import ImportRowForm
 from members.models import Member, Membership, Position, User
 
@@ -709,6 +709,8 @@ def members_import(
                 for row, member in zip(new_rows, members, strict=True)
             ]
             bulk_create_with_history(memberships, Membership, batch_size=500, default_user=by)
+            # Their member-year rows (the months due from joined_on) and the at-risk lists above.
+            hooks.member_changed(member_ids=[member.pk for member in members])
             today = timezone.localdate()
             for row, member in zip(new_rows, members, strict=True):
                 if not row.role:

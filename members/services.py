@@ -56,7 +56,8 @@ def member_update(*, member: Member, group: PartyUnit | None = ..., by: User, **
             setattr(member, name, value)
     member.full_clean()
     member.save()
-    if {"admitted_on", "ended_on"} & set(fields):
+    if {"admitted_on", "ended_on", "full_name"} & set(fields):
+        # The dates decide which months are due; the name shows on (and orders) the at-risk lists.
         hooks.member_changed(member_ids=[member.pk])
     if member.user_id and "email" in fields:
         # Password reset mails the login's address: keep it the member's current one.
