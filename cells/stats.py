@@ -699,8 +699,8 @@ def _ended_months(year: int, today: datetime.date) -> int:
 # member's cells a new stamp in its transaction (meetings.summaries.member_lists_changed), and a
 # unit renamed or moved gives its ancestors and subtree one (unit_changed), so no list outlives a
 # commit. A unit's list is its children's lists merged, each kept under the child's own stamp: after
-# a write in one ward, a province reads that ward's members again (one query on its subtree) and
-# the other wards' lists from the cache. The timeout only bounds what the cache keeps.
+# a write in one cell, a province reads that cell's members again (_RiskTree) and the other lists
+# from the cache. The timeout only bounds what the cache keeps.
 RISK_SECONDS = 24 * 3600
 # More children to read again than this (a cold cache): one query reads the whole subtree instead.
 _RISK_SPLIT = 8
@@ -734,17 +734,19 @@ def _unit_stamp(unit: PartyUnit) -> int:
     return stamp if stamp is not None else stamp_of(unit.pk)
 
 
-def _risk_entries(year: int, ended: int, warning: int, prefixes: list[str], own: int | None, cut: int):
-    """The at-risk entries of the members whose home cell's path starts with one of `prefixes` (or
-    is the unit `own`), grouped by their path's first `cut` characters (the child of the unit they
-    are under): {prefix: [entry]}. One query, SQL written once (the ORM spent ~2 ms building the
-    Greatest/bit expression). An entry is a tuple that sorts worst first, then by name:
-    (-worst, search_name, member id, absence months, unpaid months). Nothing else: a province's
-    3,300 entries unpickle in 0.4 ms, 5 ms with the full names, uids and cell names (_shown)."""
+def _risk_entries(year: int, ended: int, warning: int, prefixes: list[str], own: list[int]) -> dict[str, list]:
+    """The at-risk entries of the members whose home cell's path starts with one of `prefixes` or
+    who are homed at a unit of `own`, grouped by their home's path: {path: [entry]}. One query, SQL
+    written once (the ORM spent ~2 ms building the Greatest/bit expression). An entry is a tuple
+    that sorts worst first, then by name: (-worst, search_name, member id, absence months, unpaid
+    months). Nothing else: a province's 3,300 entries unpickle in 0.4 ms, 5 ms with the full names,
+    uids and cell names (_shown)."""
     years, members, units = (connection.ops.quote_name(m._meta.db_table) for m in (MemberYear, Member, PartyUnit))
     # Months 1..ended of the unpaid mask, counted (portable: shifts and ands).
     unpaid = " + ".join(f"((y.unpaid_mask >> {i}) & 1)" for i in range(ended)) or "0"
-    where = ["h.path LIKE %s ESCAPE '\\'"] * len(prefixes) + (["h.id = %s"] if own is not None else [])
+    where = ["h.path LIKE %s ESCAPE '\\'"] * len(prefixes) + (
+        [f"h.id IN ({', '.join(['%s'] * len(own))})"] if own else []
+    )
     sql = (
         "SELECT y.member_id, y.absence_months, y.unpaid_mask, m.search_name, h.path"  # noqa: S608
         f" FROM {years} y JOIN {members} m ON m.id = y.member_id"
@@ -755,40 +757,89 @@ def _risk_entries(year: int, ended: int, warning: int, prefixes: list[str], own:
         f" AND (y.absence_months >= %s OR (y.first_unpaid > 0 AND y.first_unpaid <= %s AND {unpaid} >= %s))"
         f" AND ({' OR '.join(where)})"
     )
-    params = [year, datetime.date(year, 1, 1), warning, ended, warning, *(_like_prefix(p) for p in prefixes)]
-    params += [own] if own is not None else []
+    params = [year, datetime.date(year, 1, 1), warning, ended, warning, *(_like_prefix(p) for p in prefixes), *own]
     ended_mask = (1 << ended) - 1
     out: dict[str, list[tuple]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for member_id, absence, mask, search_name, path in cursor.fetchall():
             n_unpaid = (mask & ended_mask).bit_count()
-            out.setdefault(path[:cut], []).append((-max(absence, n_unpaid), search_name, member_id, absence, n_unpaid))
+            out.setdefault(path, []).append((-max(absence, n_unpaid), search_name, member_id, absence, n_unpaid))
     return out
 
 
-def _build_risk_list(unit: PartyUnit, year: int, ended: int, warning: int) -> list[tuple]:
-    cut = len(unit.path) + PATH_STEP + 1
-    if unit.kind == PartyUnit.Kind.CELL:
-        return sorted(e for rows in _risk_entries(year, ended, warning, [unit.path], None, cut).values() for e in rows)
-    kids, _above = children_and_ancestors(unit)  # prepared once per connection: the cheapest read of them
-    keys = {k.pk: _risk_key(k.pk, k.stamp, year, ended, warning) for k in kids if k.stamp is not None}
-    found = cache.get_many(list(keys.values()))
-    lists = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [k for k in kids if k.pk not in lists]
-    if len(missing) > _RISK_SPLIT:
-        fresh = _risk_entries(year, ended, warning, [unit.path], None, cut)
-    else:
-        fresh = _risk_entries(year, ended, warning, [k.path for k in missing], unit.pk, cut)
-    for k in missing:
-        lists[k.pk] = sorted(fresh.pop(k.path, []))
-    cache.set_many({keys[k.pk]: lists[k.pk] for k in missing if k.pk in keys}, RISK_SECONDS)
-    # What is left: members of the unit itself (a committee has none on the services' paths), or
-    # of a cached child read again with the whole subtree.
-    kid_paths = {k.path for k in kids}
-    own = [e for path, rows in fresh.items() if path not in kid_paths for e in rows]
-    # Each list is sorted already: Timsort merges the runs.
-    return sorted(itertools.chain(own, *lists.values()))
+class _RiskTree:
+    """How a unit's list is built when it is not in the cache. Going down from the unit, each
+    committee's children's lists are read from the cache (one get_many a level); a missing child
+    is read from the database, except the one missing committee of a level (a write below it),
+    which is gone down into in turn; a committee with more than _RISK_SPLIT children missing (a
+    cold cache) is read whole. Then one query reads every such cell and subtree (and members
+    homed at a committee itself, which the services never make), and the lists are put together
+    going up, each missing child's kept under its own stamp. After a write in one cell, a province
+    reads the cell's ~25 members, not its ward's ~800: one children query a level (the tree's
+    depth at most) and one small query."""
+
+    def __init__(self, year: int, ended: int, warning: int):
+        self.year, self.ended, self.warning = year, ended, warning
+        self.levels: dict[int, tuple] = {}  # committee -> (kids, keys, lists, missing, whole)
+        self.prefixes: list[str] = []
+        self.own: list[int] = []
+        self.rows: dict[str, list[tuple]] = {}
+
+    def build(self, unit) -> list[tuple]:
+        self._plan(unit)
+        self.rows = _risk_entries(self.year, self.ended, self.warning, self.prefixes, self.own)
+        return self._assemble(unit)
+
+    def _plan(self, unit) -> None:
+        if unit.kind == PartyUnit.Kind.CELL:
+            self.prefixes.append(unit.path)
+            return
+        kids, _above = children_and_ancestors(unit)  # prepared once per connection: the cheapest read
+        keys = {
+            k.pk: _risk_key(k.pk, k.stamp, self.year, self.ended, self.warning) for k in kids if k.stamp is not None
+        }
+        found = cache.get_many(list(keys.values()))
+        lists = {pk: found[key] for pk, key in keys.items() if key in found}
+        missing = [k for k in kids if k.pk not in lists]
+        whole = len(missing) > _RISK_SPLIT
+        self.levels[unit.pk] = (kids, keys, lists, missing, whole)
+        if whole:
+            self.prefixes.append(unit.path)
+            return
+        self.own.append(unit.pk)
+        committees = [k for k in missing if k.kind != PartyUnit.Kind.CELL]
+        for kid in missing:
+            if len(committees) == 1 and kid is committees[0]:
+                self._plan(kid)  # one way down: a children query a level, however wide the tree
+            else:
+                self.prefixes.append(kid.path)
+
+    def _under(self, path: str) -> list[tuple]:
+        return [e for home, rows in self.rows.items() if home.startswith(path) for e in rows]
+
+    def _assemble(self, unit) -> list[tuple]:
+        if unit.pk not in self.levels:  # a cell, or a committee read whole
+            return sorted(self._under(unit.path))
+        kids, keys, lists, missing, whole = self.levels[unit.pk]
+        if whole:
+            # Each row to the child it is under: the child's path is the first `cut` characters.
+            cut = len(unit.path) + PATH_STEP + 1
+            by_kid: dict[str, list[tuple]] = {}
+            for home, rows in self.rows.items():
+                if home.startswith(unit.path):
+                    by_kid.setdefault(home[:cut], []).extend(rows)
+            for kid in missing:
+                lists[kid.pk] = sorted(by_kid.pop(kid.path, []))
+            kid_paths = {k.path for k in kids}
+            mine = [e for path, rows in by_kid.items() if path not in kid_paths for e in rows]
+        else:
+            for kid in missing:
+                lists[kid.pk] = self._assemble(kid)
+            mine = self.rows.get(unit.path, [])
+        cache.set_many({keys[k.pk]: lists[k.pk] for k in missing if k.pk in keys}, RISK_SECONDS)
+        # Each list is sorted already: Timsort merges the runs.
+        return sorted(itertools.chain(mine, *lists.values()))
 
 
 def at_risk_list(unit: PartyUnit, year: int, today: datetime.date | None = None, values: dict | None = None):
@@ -803,7 +854,7 @@ def at_risk_list(unit: PartyUnit, year: int, today: datetime.date | None = None,
     key = _risk_key(unit.pk, _unit_stamp(unit), year, ended, warning)
     entries = cache.get(key)
     if entries is None:
-        entries = _build_risk_list(unit, year, ended, warning)
+        entries = _RiskTree(year, ended, warning).build(unit)
         cache.set(key, entries, RISK_SECONDS)
     return entries, warning, alert
 

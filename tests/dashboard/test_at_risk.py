@@ -255,3 +255,33 @@ def test_the_cached_list_follows_a_members_import(client_for, paid):
     # On the roll since January and nothing paid: three months ended unpaid.
     expected = (0, 3, "alert", paid.cell_b.display_name)
     assert listed(client, paid.ward) == {"Nguyễn Văn Nhập 1": expected, "Nguyễn Văn Nhập 2": expected}
+
+
+def test_lists_put_together_from_the_cache_equal_the_live_list(client_for, paid):
+    """A deeper tree (province, ward, grassroots committee, cells): after each write the pages,
+    built from the cached lists of the units the write did not touch and the database for those it
+    did, show the live list in its order."""
+    grassroots = UnitFactory(kind=PartyUnit.Kind.GRASSROOTS_COMMITTEE, name="Đảng ủy Công ty May", parent=paid.ward)
+    cells = [UnitFactory(kind=PartyUnit.Kind.CELL, name=f"Chi bộ Phân xưởng {i}", parent=grassroots) for i in range(3)]
+    people = [MemberFactory(full_name=f"Công nhân {i}-{j}", cell=c) for i, c in enumerate(cells) for j in range(2)]
+    summaries.member_years_refresh([m.pk for m in people])  # nothing paid: three months, an alert
+    client = client_for(paid.province_user)
+    units = (paid.province, paid.ward, grassroots, *cells, paid.cell_a, paid.ward2)
+
+    def check():
+        for unit in units:
+            response = client.get(reverse("dashboard:at_risk", kwargs={"uid": unit.uid}), {"year": 2026})
+            shown = [(r.member.full_name, r.absence_months, r.unpaid_months, r.level) for r in response.context["page"]]
+            live = stats.live_members_at_risk(unit, 2026, APRIL.date())
+            assert shown == [(r.member.full_name, r.absence_months, r.unpaid_months, r.level) for r in live], unit
+
+    check()
+    assert len(listed(client, paid.province)) == 6
+    pay(paid, people[0], 1)  # a warning now: the province, the ward and the committee read one cell again
+    check()
+    for month in (1, 2, 3):
+        pay(paid, people[3], month)
+    member_services.dues_remove(member=paid.outsider, year=2026, month=1, by=paid.staff_user)
+    member_services.dues_remove(member=paid.outsider, year=2026, month=2, by=paid.staff_user)
+    check()
+    assert len(listed(client, paid.province)) == 6
