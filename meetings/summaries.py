@@ -529,7 +529,8 @@ def meeting_changed(meeting: Meeting) -> None:
         MeetingCount.objects.filter(pk=meeting.pk).update(**values)
     if not (values["held"] or (old and old.held)):
         return  # a meeting not held (now or before) counts nowhere
-    if meeting.kind == Meeting.Kind.REGULAR and attendance:
+    if attendance and (meeting.kind == Meeting.Kind.REGULAR or (old and old.kind == Meeting.Kind.REGULAR)):
+        # A regular meeting's absences count; one retyped to thematic (or back) moves them too.
         years = {ym_split(ym)[0]} | ({ym_split(old.ym)[0]} if old else set())
         _absences_changed([row.member_id for row in attendance], years)
     touched = {ym} | ({old.ym} if old else set())

@@ -285,3 +285,17 @@ def test_lists_put_together_from_the_cache_equal_the_live_list(client_for, paid)
     member_services.dues_remove(member=paid.outsider, year=2026, month=2, by=paid.staff_user)
     check()
     assert len(listed(client, paid.province)) == 6
+
+
+def test_a_regular_meeting_retyped_leaves_the_list(client_for, paid):
+    from meetings import services
+
+    client = client_for(paid.province_user)
+    absent = {paid.member: Attendance.Status.ABSENT_UNEXCUSED}
+    hold(paid.cell_a, at(2026, 1, 10), paid.secretary_user, statuses=absent)
+    february = hold(paid.cell_a, at(2026, 2, 12), paid.secretary_user, statuses=absent)
+    assert listed(client, paid.ward) == {paid.member.full_name: (2, 0, "warning", paid.cell_a.display_name)}
+    # Recorded as the regular meeting by mistake: it was a thematic one, whose absences do not count.
+    services.meeting_update(meeting=february, kind="thematic", topic="Nghị quyết Trung ương", by=paid.secretary_user)
+    assert listed(client, paid.ward) == {}
+    assert stats.live_members_at_risk(paid.ward, 2026, APRIL.date()) == []
