@@ -38,6 +38,13 @@ Measured 2026-11-23, session 3 (load average 1.8-3.4 from other work; medians of
     Later the same day, quieter (load 1.5-2.2): one-query view 1,415 req/s at 1.26 ms CPU/request,
     p95 44 ms at 50 connections; attendance page 331 req/s at 4.97 ms: ratio 23.4% (25.4% by CPU),
     p95 188 ms at 50 connections, p50 5.5 ms / p95 8.7 ms with 2 connections.
+    Session 4 (2026-12-07, load 2.4-3.4 with a nice'd data generation running): after the hit was cut
+    to its key (rights from the grants already read, the tree settings read with the page and
+    compared, the page kept as UTF-8 pieces joined as bytes; 2 Redis round trips) and the grants read
+    in the user's own statement: one-query view 768 req/s at 1.84 ms CPU/request; attendance page 323
+    req/s at 4.13 ms CPU/request: ratio 42.0% (44.6% by CPU), p95 253 ms at 50 connections, p50 5.5 ms
+    / p95 11.5 ms with 2 connections. (Measured before the grants change, which takes one more query
+    off every signed-in request.)
     The p95 target cannot be met by any page here: with 50 connections on 2 sync workers the queue
     alone is 50 / throughput, so p95 <= 50 ms needs ~1,000 req/s, the one-query view's own rate.
 """
