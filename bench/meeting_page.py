@@ -43,8 +43,10 @@ Measured 2026-11-23, session 3 (load average 1.8-3.4 from other work; medians of
     compared, the page kept as UTF-8 pieces joined as bytes; 2 Redis round trips) and the grants read
     in the user's own statement: one-query view 768 req/s at 1.84 ms CPU/request; attendance page 323
     req/s at 4.13 ms CPU/request: ratio 42.0% (44.6% by CPU), p95 253 ms at 50 connections, p50 5.5 ms
-    / p95 11.5 ms with 2 connections. (Measured before the grants change, which takes one more query
-    off every signed-in request.)
+    / p95 11.5 ms with 2 connections. With the grants in the user's statement (2 queries a hit), load
+    1.0-2.8 (the generation on one core): one-query view 817 req/s at 1.32 ms CPU/request, attendance
+    page 309 req/s at 3.36 ms: ratio 37.8% (39.3% by CPU), p95 219 ms at 50 connections, p50 7.3 ms /
+    p95 14.0 ms with 2 connections.
     The p95 target cannot be met by any page here: with 50 connections on 2 sync workers the queue
     alone is 50 / throughput, so p95 <= 50 ms needs ~1,000 req/s, the one-query view's own rate.
 """
