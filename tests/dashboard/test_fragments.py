@@ -226,3 +226,23 @@ def test_a_miss_sends_the_resolution_counts_with_the_figures(client_for, cast, i
 
 def resolutions_shown(html: str) -> str:
     return re.search(r'data-testid="resolutions">([^<]*)<', html).group(1)
+
+
+def test_the_merged_missed_lists_page_as_the_sorted_whole():
+    """A province's missed list is its children's lists merged a page at a time (no sort of every row)."""
+    from django.core.paginator import Paginator
+
+    from cells.views_dashboard import _Merged
+
+    lists = [
+        [("An Hòa", 7, m) for m in (3, 5)],
+        [],
+        [("Bình Minh", 2, m) for m in range(1, 13)],
+        [("An Hòa", 4, 1), ("Cầu Gỗ", 9, 2)],
+    ]
+    whole = sorted(row for rows in lists for row in rows)
+    merged = _Merged(lists)
+    assert len(merged) == len(whole) == 16
+    assert merged[0:16] == whole and merged[5:9] == whole[5:9]
+    pages = Paginator(merged, 5)
+    assert [list(pages.page(n).object_list) for n in pages.page_range] == [whole[i : i + 5] for i in range(0, 16, 5)]
