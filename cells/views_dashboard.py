@@ -68,9 +68,9 @@ _UNIT_BY_UID = PrecompiledGet(
 )
 
 
-def get_dashboard_unit(user, uid, with_stamp: bool = False) -> PartyUnit:
+def get_dashboard_unit(user, uid) -> PartyUnit:
     """The unit if the user may see its dashboard, else 404. Its summary stamp rides along as
-    `summary_stamp` (None when it has none yet); with_stamp is kept for the callers' clarity."""
+    `summary_stamp` (None when it has none yet)."""
     unit = _UNIT_BY_UID.get(uid)
     if unit is None or unit.kind == PartyUnit.Kind.GROUP or not access.can(user, Action.VIEW_DASHBOARD, unit):
         raise Http404
@@ -463,7 +463,7 @@ def dashboard_home(request):
 
 @login_required
 def unit_dashboard(request, uid):
-    unit = get_dashboard_unit(request.user, uid, with_stamp=True)
+    unit = get_dashboard_unit(request.user, uid)
     return render(request, "cells/dashboard/unit.html", dashboard_context(request, unit))
 
 
