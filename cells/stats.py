@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import heapq
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from meetings.summaries import (
     MemberYear,
     SummaryStamp,
     ancestor_paths,
+    changed_children,
     live_cell_months,
     quarter_start,
     stamp_of,
@@ -321,6 +323,72 @@ def children_and_ancestors(unit: PartyUnit) -> tuple[list[UnitRow], list[UnitRow
             row = UnitRow(pk, uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid)), *values)
             (kids if parent_id == unit.pk else rows_above).append(row)
     return kids, rows_above
+
+
+def units_by_id(ids: list[int]) -> list[tuple[UnitRow, int | None, str]]:
+    """The units of these ids (groups aside), each with its summary stamp, its parent's id and its
+    stamp's history: the children a write changed, read again for a committee's page (one prepared
+    statement)."""
+    units, stamps = (connection.ops.quote_name(m._meta.db_table) for m in (PartyUnit, SummaryStamp))
+    columns = ", ".join(f"u.{_column(PartyUnit, f)}" for f in UnitRow.__slots__[:-1] if f != "pk")
+    where, params = _in_list("u.id", ids)
+    sql = (
+        f"SELECT u.id, {columns}, s.stamp, u.parent_id, s.recent"  # noqa: S608
+        f" FROM {units} u LEFT JOIN {stamps} s ON s.unit_id = u.id WHERE {where} AND u.kind <> %s"
+    )
+    out = []
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [*params, PartyUnit.Kind.GROUP])
+        for pk, uid, *values, parent_id, recent in cursor.fetchall():
+            row = UnitRow(pk, uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid)), *values)
+            out.append((row, parent_id, recent or ""))
+    return out
+
+
+def kept_children(unit, stamp: int | None, recent: str | None) -> tuple[list[UnitRow], dict[int, str]]:
+    """children_and_ancestors(unit)'s children, kept in the cache with the unit's stamp: when the
+    unit has a new stamp, its history (meetings.summaries.changed_children) names the children to
+    read again, each with its own history ({pk: history}, to go down a level the same way); when
+    it cannot tell, every child is read."""
+    key = f"kids:{unit.pk}"
+    saved = cache.get(key) if stamp is not None else None
+    changed = changed_children(recent or "", stamp, saved["stamp"]) if saved is not None else None
+    histories: dict[int, str] = {}
+    if changed is None:
+        kids, _above = children_and_ancestors(unit)
+    elif not changed:
+        return saved["kids"], histories
+    else:
+        by_pk = {k.pk: k for k in saved["kids"] if k.pk not in changed}
+        for row, parent_id, history in units_by_id(sorted(changed)):
+            if parent_id == unit.pk:
+                by_pk[row.pk] = row
+                histories[row.pk] = history
+        kids = sorted(by_pk.values(), key=lambda k: k.search_name)
+    if stamp is not None:
+        cache.set(key, {"stamp": stamp, "kids": kids}, RISK_SECONDS)
+    return kids, histories
+
+
+class MergedLists:
+    """Lists each in one order, as one list in that order for a Paginator: its length is summed,
+    and only the slice asked for is merged (heapq), where sorting every row cost a province at 10x
+    most of a page's time (~25,000 missed cell-months, ~32,000 members at risk)."""
+
+    def __init__(self, lists: list[list]):
+        self.lists = [rows for rows in lists if rows]
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.lists)
+
+    def __iter__(self):
+        return heapq.merge(*self.lists)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("a page: a slice with no step")
+        start, stop, _step = index.indices(len(self))
+        return list(itertools.islice(heapq.merge(*self.lists), start, stop))
 
 
 def child_figures(unit_ids: list[int], period: Period, unit_type: str | None = None) -> dict[int, Figures]:
@@ -788,16 +856,17 @@ class _RiskTree:
         self.own: list[int] = []
         self.rows: dict[str, list[tuple]] = {}
 
-    def build(self, unit) -> list[tuple]:
-        self._plan(unit)
+    def build(self, unit, stamp: int) -> list[tuple] | MergedLists:
+        self._plan(unit, stamp, getattr(unit, "summary_recent", None))
         self.rows = _risk_entries(self.year, self.ended, self.warning, self.prefixes, self.own)
-        return self._assemble(unit)
+        return self._assemble(unit, top=True)
 
-    def _plan(self, unit) -> None:
+    def _plan(self, unit, stamp: int | None, history: str | None) -> None:
         if unit.kind == PartyUnit.Kind.CELL:
             self.prefixes.append(unit.path)
             return
-        kids, _above = children_and_ancestors(unit)  # prepared once per connection: the cheapest read
+        # The children kept with the unit's stamp: after a write, only the ones it changed are read.
+        kids, histories = kept_children(unit, stamp, history)
         keys = {
             k.pk: _risk_key(k.pk, k.stamp, self.year, self.ended, self.warning) for k in kids if k.stamp is not None
         }
@@ -813,14 +882,14 @@ class _RiskTree:
         committees = [k for k in missing if k.kind != PartyUnit.Kind.CELL]
         for kid in missing:
             if len(committees) == 1 and kid is committees[0]:
-                self._plan(kid)  # one way down: a children query a level, however wide the tree
+                self._plan(kid, kid.stamp, histories.get(kid.pk))  # one way down, however wide the tree
             else:
                 self.prefixes.append(kid.path)
 
     def _under(self, path: str) -> list[tuple]:
         return [e for home, rows in self.rows.items() if home.startswith(path) for e in rows]
 
-    def _assemble(self, unit) -> list[tuple]:
+    def _assemble(self, unit, top: bool = False) -> list[tuple] | MergedLists:
         if unit.pk not in self.levels:  # a cell, or a committee read whole
             return sorted(self._under(unit.path))
         kids, keys, lists, missing, whole = self.levels[unit.pk]
@@ -840,24 +909,33 @@ class _RiskTree:
                 lists[kid.pk] = self._assemble(kid)
             mine = self.rows.get(unit.path, [])
         cache.set_many({keys[k.pk]: lists[k.pk] for k in missing if k.pk in keys}, RISK_SECONDS)
-        # Each list is sorted already: Timsort merges the runs.
-        return sorted(itertools.chain(mine, *lists.values()))
+        merged = MergedLists([sorted(mine), *lists.values()])
+        if top and len(merged) > _RISK_KEEP:
+            return merged  # the unit viewed: its pages are kept, not the whole list
+        return list(merged)
+
+
+# A list longer than this is not kept whole for the unit viewed (a province at 10x: ~32,000
+# entries, 15 ms to store after each write); its pages are, and its children's lists.
+_RISK_KEEP = 5000
 
 
 def at_risk_list(unit: PartyUnit, year: int, today: datetime.date | None = None, values: dict | None = None):
     """Members of the subtree (by their current home cell) with at least the warning number of
     months of unexcused absence or unpaid dues in the calendar year (QĐ 24 §8.1), from the
     member-year summary (meetings.summaries.MemberYear), worst first then by name: (entries,
-    warning, alert), the entries as _risk_entries makes them."""
+    warning, alert), the entries as _risk_entries makes them (a list, or for a long one its
+    children's lists merged as they are read: MergedLists)."""
     today = today or timezone.localdate()
     values = values or settings_for(unit)
     warning, alert = values["discipline_warning_months"], values["discipline_alert_months"]
     ended = _ended_months(year, today)
-    key = _risk_key(unit.pk, _unit_stamp(unit), year, ended, warning)
-    entries = cache.get(key)
+    stamp = _unit_stamp(unit)
+    entries = cache.get(_risk_key(unit.pk, stamp, year, ended, warning))
     if entries is None:
-        entries = _RiskTree(year, ended, warning).build(unit)
-        cache.set(key, entries, RISK_SECONDS)
+        entries = _RiskTree(year, ended, warning).build(unit, stamp)
+        if isinstance(entries, list):
+            cache.set(_risk_key(unit.pk, stamp, year, ended, warning), entries, RISK_SECONDS)
     return entries, warning, alert
 
 
@@ -923,7 +1001,7 @@ def members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None = No
 def live_members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None = None) -> list[AtRisk]:
     """members_at_risk from the raw tables (tests and the bench compare the two).
     Three queries whatever the size: absence months grouped in SQL; paid months counted in SQL,
-    and the roll dates read only for members who paid fewer months than could be due."""
+    and the roll dates read only for members who paid fewer months than have ended."""
     today = today or timezone.localdate()
     values = settings_for(unit)
     warning, alert = values["discipline_warning_months"], values["discipline_alert_months"]
@@ -940,7 +1018,6 @@ def live_members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None
         )
         .values("member_id")
         .annotate(n=Count("meeting__period_month", distinct=True))
-        .filter(n__gte=warning)
         .values_list("member_id", "n")
     )
     # Months that have ended without payment count (DOMAIN.md "Dues").
@@ -950,7 +1027,7 @@ def live_members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None
         candidates = (
             Member.objects.filter(in_subtree, admitted_on__lte=ym_end(ym_of(year, ended[-1])))
             .annotate(paid=Count("dues", filter=Q(dues__year=year, dues__month__in=ended)))
-            .filter(paid__lte=len(ended) - warning)
+            .filter(paid__lt=len(ended))
             .values_list("pk", "admitted_on", "ended_on")
         )
         candidates = {pk: (admitted, left) for pk, admitted, left in candidates}
@@ -974,9 +1051,10 @@ def live_members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None
                     on_roll = any(s <= end and (e is None or e > end) for s, e in rolls.get(pk, ()))
                     if on_roll and admitted <= end and (left is None or left > end):
                         n += 1
-                if n >= warning:
+                if n:
                     unpaid[pk] = n
-    ids = set(absences) | set(unpaid)
+    # Both counts as they are (a member at risk for one shows the other below the threshold too).
+    ids = {pk for pk in set(absences) | set(unpaid) if max(absences.get(pk, 0), unpaid.get(pk, 0)) >= warning}
     members = Member.objects.filter(in_subtree, pk__in=ids).select_related("home_unit")
     out = []
     for m in members:

@@ -8,8 +8,7 @@ subtree, a secretary her own cell; anything else is a 404.
 from __future__ import annotations
 
 import datetime
-import heapq
-import itertools
+import hashlib
 import uuid
 
 from django import forms
@@ -60,7 +59,10 @@ SORTS = tuple(key for key, _label in SORT_COLUMNS)
 _UNIT_BY_UID = PrecompiledGet(
     lambda uid: (
         PartyUnit.objects.select_related("parent")
-        .annotate(summary_stamp=Subquery(summaries.SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")))
+        .annotate(
+            summary_stamp=Subquery(summaries.SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("stamp")),
+            summary_recent=Subquery(summaries.SummaryStamp.objects.filter(unit_id=OuterRef("pk")).values("recent")),
+        )
         .filter(uid=uid)
     ),
     field="uid",
@@ -70,7 +72,7 @@ _UNIT_BY_UID = PrecompiledGet(
 
 def get_dashboard_unit(user, uid) -> PartyUnit:
     """The unit if the user may see its dashboard, else 404. Its summary stamp rides along as
-    `summary_stamp` (None when it has none yet)."""
+    `summary_stamp` (None when it has none yet), and the stamp's history as `summary_recent`."""
     unit = _UNIT_BY_UID.get(uid)
     if unit is None or unit.kind == PartyUnit.Kind.GROUP or not access.can(user, Action.VIEW_DASHBOARD, unit):
         raise Http404
@@ -217,6 +219,7 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
         "is_cell": is_cell,
         "sort_columns": SORT_COLUMNS,
     }
+    context["stamp"] = stamp
     context["fragments"], ancestors, counts = _fragments(context, stamp, missed_page)
     # access.can() reads the user's grants already loaded for this request: no query per ancestor.
     context["ancestors"] = [a for a in ancestors if access.can(request.user, Action.VIEW_DASHBOARD, a)]
@@ -287,77 +290,157 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
 def _build_fragments(context: dict, todo: list[str], missed_page: int) -> tuple[dict, tuple[int, int, int]]:
     """The fragments not in the cache, and the live resolution counts. Their figures come from one
     statement (stats.read_parts): the unit's months for the headline and trend, for the child table
-    and the missed list only the children whose own values are not cached under their stamp
-    (_ChildCache) - after a write in one ward, that ward alone - and the live counts."""
+    and the missed list only the children whose values are not known (_Children) - after a write
+    in one ward, that ward alone - and the live counts."""
     unit, period, unit_type = context["unit"], context["period"], context["unit_type"]
-    kids = None
+    children = None
     out = {}
     if not context["is_cell"] and ("missed" in todo or ("table" in todo and context["group"] != "type")):
-        # The breadcrumb's ancestors come with the children (one query): a write below the unit
-        # retires both with its stamp.
-        kids, ancestors = stats.children_and_ancestors(unit)
+        children = _Children(unit, context)
         if "ancestors" in todo:
-            out["ancestors"] = ancestors
+            out["ancestors"] = children.ancestors
     if "ancestors" in todo and "ancestors" not in out:
         out["ancestors"] = [
             stats.UnitRow(*r) for r in unit.ancestors().exclude(pk=unit.pk).values_list(*stats.UnitRow.__slots__[:-1])
         ]
-    per_child = _ChildCache(kids or [], context)
-    if kids is None:
+    missing = children.missing if children else []
+    if children is None:
         missed_paths = [unit.path] if "missed" in todo else []
     else:
-        missed_paths = [k.path for k in per_child.missing]
+        missed_paths = [k.path for k in missing]
     parts = stats.read_parts(
         [
             stats.headline_part(unit, period, TREND_MONTHS, unit_type) if "summary" in todo else None,
-            stats.child_figures_part([k.pk for k in per_child.missing], period, unit_type),
+            stats.child_figures_part([k.pk for k in missing], period, unit_type),
             stats.missed_part(missed_paths, period, unit_type),
             stats.resolution_counts_part(unit, period, unit_type),
         ]
     )
-    if per_child.missing:
-        per_child.fill(_child_values(per_child.missing, parts, context))
+    if children is not None:
+        children.fill(_child_values(missing, parts, context))
     if "summary" in todo:
         out["summary"] = _render_summary(context, *stats.split_headline_and_trend(parts.months, period, TREND_MONTHS))
     if "table" in todo:
-        out["table"] = _render_table(context, kids, per_child.values)
+        out["table"] = _render_table(context, children.kids if children else None, children.heads if children else {})
     if "missed" in todo:
-        rows = parts.missed if kids is None else _Merged([per_child.values[k.pk]["missed"] for k in kids])
-        out["missed"] = _render_missed(context, missed_page, rows)
+        if children is None:
+            out["missed"] = _render_missed(context, missed_page, parts.missed)
+        else:
+            render = lambda rows: _render_missed(context, missed_page, rows)  # noqa: E731
+            out["missed"] = children.missed_fragment(missed_page, render)
     return out, parts.resolution_counts
 
 
-def _child_values(missing: list[stats.UnitRow], parts: stats.Parts, context: dict) -> dict[int, dict]:
-    """What the page keeps per child: its figures and its table row, its missed cell-months."""
+def _child_values(missing: list[stats.UnitRow], parts: stats.Parts, context: dict) -> dict[int, tuple[dict, list]]:
+    """What the page keeps per child: its figures, its table row and how many missed cell-months
+    it holds under what digest (the head), and the list of those cell-months."""
     row_html = _unit_row_builder(context)
     values = {}
+    missed = _missed_by_child(missing, parts.missed)
     for k in missing:
         f = parts.children.get(k.pk) or stats.Figures()
-        values[k.pk] = {"sums": f.sums, "row": row_html(k, f) if f.cell_months else "", "missed": []}
-    paths = [(k.path, k.pk) for k in missing]
-    for row in parts.missed:
-        pk = next(pk for path, pk in paths if row.path.startswith(path))
-        values[pk]["missed"].append(row.as_tuple())
+        rows = missed[k.pk]
+        head = {
+            "sums": f.sums,
+            "row": row_html(k, f) if f.cell_months else "",
+            "n": len(rows),
+            "sig": hashlib.blake2b(repr(rows).encode(), digest_size=12).hexdigest() if rows else "",
+        }
+        values[k.pk] = (head, rows)
     return values
 
 
-class _ChildCache:
-    """Values per child unit (_child_values) cached under the child's own stamp and the period,
-    type and language. A write in one ward gives that ward and the province new stamps together,
-    so the province's page builds that ward's values again and reads the other children's from the
-    cache (one get_many)."""
+def _missed_by_child(kids: list[stats.UnitRow], rows: list[stats.MissedMonth]) -> dict[int, list[tuple]]:
+    """The missed cell-months (in missed_months' order) of the cells under each unit, as tuples."""
+    missed: dict[int, list] = {k.pk: [] for k in kids}
+    paths = [(k.path, k.pk) for k in kids]
+    for row in rows:
+        pk = next(pk for path, pk in paths if row.path.startswith(path))
+        missed[pk].append(row.as_tuple())
+    return missed
 
-    def __init__(self, kids: list[stats.UnitRow], context: dict):
+
+class _Children:
+    """A committee's child units and what its page shows of each (the head: figures, table row,
+    how many missed cell-months under what digest), kept in one cache entry per unit, period, type
+    and language together with the unit's summary stamp they were read under.
+
+    After a write below the unit, its history of stamps (meetings.summaries.changed_children) names
+    the children the writes changed since that stamp: only those are read again (their rows and
+    stamps, their figures in the page's one statement) - for a province at 10x, one ward of ~800,
+    where reading every child's stamp and cached values cost most of a miss. When the history cannot
+    tell (a rebuild, a rename above, a long absence), every child is read with its stamp, and each
+    head is taken from the cache under the child's own stamp where it is there (the earlier way).
+    Each child's missed cell-months are kept under their digest (content-addressed) and the page's
+    list under the digests of all its children: a write that leaves them as they were (most do)
+    reuses the rendered list."""
+
+    def __init__(self, unit: PartyUnit, context: dict):
         period, unit_type = context["period"], context["unit_type"] or ""
-        suffix = f"{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
-        self.keys = {k.pk: f"dash:child:{k.pk}:{k.stamp}:{suffix}" for k in kids if k.stamp is not None}
-        found = cache.get_many(list(self.keys.values()))
-        self.values = {pk: found[key] for pk, key in self.keys.items() if key in found}
-        self.missing = [k for k in kids if k.pk not in self.values]
+        self.unit, self.period, self.unit_type = unit, period, unit_type or None
+        self.suffix = f"{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
+        self.stamp = context["stamp"]
+        self.key = f"dash:kids:{unit.pk}:{self.suffix}"
+        saved = cache.get(self.key)
+        changed = None
+        if saved is not None:
+            changed = summaries.changed_children(getattr(unit, "summary_recent", ""), self.stamp, saved["stamp"])
+        if changed is None:
+            self.kids, self.ancestors = stats.children_and_ancestors(unit)
+            keys = {k.pk: self._child_key(k.pk, k.stamp) for k in self.kids if k.stamp is not None}
+            found = cache.get_many(list(keys.values()))
+            self.heads = {pk: found[key] for pk, key in keys.items() if key in found}
+            self.missing = [k for k in self.kids if k.pk not in self.heads]
+            return
+        self.ancestors, self.heads = saved["ancestors"], saved["heads"]
+        kids = {k.pk: k for k in saved["kids"]}
+        self.missing = []
+        if changed:
+            for pk in changed:
+                kids.pop(pk, None)
+                self.heads.pop(pk, None)
+            for row, parent_id, _history in stats.units_by_id(sorted(changed)):
+                if parent_id == unit.pk:
+                    kids[row.pk] = row
+                    self.missing.append(row)
+        self.kids = sorted(kids.values(), key=lambda k: k.search_name)
 
-    def fill(self, fresh: dict) -> None:
-        self.values.update(fresh)
-        cache.set_many({self.keys[pk]: value for pk, value in fresh.items() if pk in self.keys}, FRAGMENT_SECONDS)
+    def _child_key(self, pk: int, stamp: int) -> str:
+        return f"dash:child2:{pk}:{stamp}:{self.suffix}"
+
+    def fill(self, fresh: dict[int, tuple[dict, list]]) -> None:
+        """The missing children's values, kept: each head under the child's stamp, each list of
+        missed cell-months under its digest, and the unit's whole set under its stamp."""
+        stamps = {k.pk: k.stamp for k in self.missing}
+        entries = {}
+        for pk, (head, rows) in fresh.items():
+            self.heads[pk] = head
+            if stamps.get(pk) is not None:
+                entries[self._child_key(pk, stamps[pk])] = head
+            if rows:
+                entries[f"dash:cmissed:{head['sig']}"] = rows
+        entries[self.key] = {"stamp": self.stamp, "kids": self.kids, "ancestors": self.ancestors, "heads": self.heads}
+        cache.set_many(entries, FRAGMENT_SECONDS)
+
+    def missed_fragment(self, page: int, render) -> str:
+        """The page of the unit's missed cell-months, kept under its children's lists' digests: the
+        lists themselves are read (and merged a page at a time) only when one of them changed."""
+        with_missed = [k for k in self.kids if self.heads[k.pk]["n"]]
+        digest = hashlib.blake2b(
+            ";".join(f"{k.pk}:{self.heads[k.pk]['sig']}" for k in with_missed).encode(), digest_size=16
+        ).hexdigest()
+        key = f"dash:missedpage:{self.unit.pk}:{self.suffix}:{digest}:{page}"
+        html = cache.get(key)
+        if html is None:
+            wanted = {k.pk: f"dash:cmissed:{self.heads[k.pk]['sig']}" for k in with_missed}
+            found = cache.get_many(list(wanted.values()))
+            lost = [k for k in with_missed if wanted[k.pk] not in found]
+            if lost:  # evicted from the cache: read from the summary tables again
+                rows = stats.read_parts([stats.missed_part([k.path for k in lost], self.period, self.unit_type)]).missed
+                found |= {wanted[pk]: lists for pk, lists in _missed_by_child(lost, rows).items()}
+            html = render(stats.MergedLists([found[wanted[k.pk]] for k in with_missed]))
+            cache.set(key, html, FRAGMENT_SECONDS)
+        return html
 
 
 def _render_summary(context: dict, headline: stats.Figures, trend: list[tuple[int, stats.Figures]]) -> dict:
@@ -421,24 +504,6 @@ def _unit_row_builder(context: dict):
         )
 
     return row
-
-
-class _Merged:
-    """The children's missed lists, each already in missed_months' order, as one list in that order
-    for the Paginator: its length is summed, and only the page asked for is merged (heapq), where
-    sorting every row cost a province's year at 10× (~25,000 cell-months) most of a miss's time."""
-
-    def __init__(self, lists: list[list]):
-        self.lists = [rows for rows in lists if rows]
-
-    def __len__(self) -> int:
-        return sum(len(rows) for rows in self.lists)
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice) or index.step not in (None, 1):
-            raise TypeError("a page: a slice with no step")
-        start, stop, _step = index.indices(len(self))
-        return list(itertools.islice(heapq.merge(*self.lists), start, stop))
 
 
 def _render_missed(context: dict, page: int, rows) -> str:

@@ -196,6 +196,13 @@ class SummaryStamp(models.Model):
 
     unit = models.OneToOneField(PartyUnit, on_delete=models.CASCADE, primary_key=True, related_name="+")
     stamp = models.BigIntegerField(default=0)
+    # The last writes that gave this row its stamps, oldest first, cut to RECENT_CHARS from the
+    # right: ";stamp:child,child" per write, the units of this unit's children the write changed
+    # ("0": not known, or the unit itself), set in the writer's statement. Writers of one unit
+    # queue on this row's lock and each appends to the value the previous one committed, so the
+    # text is the unit's whole recent history: changed_children() reads which children changed
+    # between two stamps without reading every child (a province holds ~800 at 10x).
+    recent = models.TextField(default="", blank=True)
 
     def __str__(self) -> str:
         return f"{self.unit_id}: {self.stamp}"
@@ -251,18 +258,70 @@ def _units_where(paths: list[str] | None = None, ids: list[int] | None = None) -
     return f"u.id IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def bump_stamps(*, paths: list[str] | None = None, ids: list[int] | None = None, every: bool = False) -> None:
-    """A new stamp for the units named by path or id (or every unit), in one statement."""
+def bump_stamps(
+    *, paths: list[str] | None = None, ids: list[int] | None = None, every: bool = False, chain: bool = False
+) -> None:
+    """A new stamp for the units named by path or id (or every unit), in one statement. Named by
+    path - a unit and its ancestors - or by id with `chain` (ancestors of a cell, by id), each
+    unit's history records which of its children were among them; otherwise "not known" (a
+    subtree whose breadcrumb changed, every unit)."""
     if not every and not (paths or ids):
         return
     where, params = ("TRUE", []) if every else _units_where(paths, ids)
-    stamps, units = SummaryStamp._meta.db_table, PartyUnit._meta.db_table
+    units = connection.ops.quote_name(PartyUnit._meta.db_table)
+    children = paths is not None or (chain and not every)
+    _bump(f"SELECT u.id, u.parent_id FROM {units} u WHERE {where}", params, children=children)  # noqa: S608
+
+
+# A unit's history of writes (SummaryStamp.recent) keeps about the last 60 writes of one child each.
+RECENT_CHARS = 2000
+
+
+def _bump(units_sql: str, params: list, *, children: bool, cursor_factory=None) -> None:
+    """One statement: a new stamp for every unit that units_sql selects (id, parent_id; each once),
+    and its history grown by this write: the units of the set that are its children, or "0" (not
+    known) where none is or `children` is False. Rows locked in id order by every writer."""
+    stamps = connection.ops.quote_name(SummaryStamp._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    if children:
+        agg = "string_agg(CAST(c.id AS text), ',' ORDER BY c.id)" if postgres else "group_concat(c.id, ',')"
+        kids = f"COALESCE((SELECT {agg} FROM b c WHERE c.parent_id = b.id), '0')"  # noqa: S608
+    else:
+        kids = "'0'"
+    keep = "right({0}, {1})" if postgres else "substr({0}, -{1})"
+    keep = keep.format(f"{stamps}.recent || excluded.recent", RECENT_CHARS)
+    stamp = secrets.randbits(62)
     sql = f"""
-        INSERT INTO {stamps} (unit_id, stamp) SELECT u.id, %s FROM {units} u WHERE {where} ORDER BY u.id
-        ON CONFLICT (unit_id) DO UPDATE SET stamp = excluded.stamp
+        WITH b AS ({units_sql})
+        INSERT INTO {stamps} (unit_id, stamp, recent)
+        SELECT b.id, %s, CAST(%s AS text) || {kids} FROM b WHERE TRUE ORDER BY b.id
+        ON CONFLICT (unit_id) DO UPDATE SET stamp = excluded.stamp, recent = {keep}
     """  # noqa: S608 - names from the models, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [secrets.randbits(62), *params])
+    with (cursor_factory or connection.cursor)() as cursor:
+        cursor.execute(sql, [*params, stamp, f";{stamp}:"])
+
+
+def changed_children(recent: str, stamp: int, since: int) -> set[int] | None:
+    """The children of a unit whose dashboard values may differ between its stamps `since` and
+    `stamp` (its current one), read from its history (SummaryStamp.recent): None when the history
+    cannot tell - `since` fell out of it, a write did not name the children, or a writer replaced
+    the stamp without the history (then the last entry is not the current stamp)."""
+    if since == stamp:
+        return set()
+    entries = [entry.partition(":") for entry in (recent or "").split(";")[1:]]  # the first piece may be cut
+    if not entries or entries[-1][0] != str(stamp):
+        return None
+    since_text = str(since)
+    start = next((i for i in range(len(entries) - 1, -1, -1) if entries[i][0] == since_text), None)
+    if start is None:
+        return None
+    changed: set[int] = set()
+    for _stamp, _sep, kids in entries[start + 1 :]:
+        for kid in kids.split(","):
+            if not kid.isdigit() or kid == "0":
+                return None
+            changed.add(int(kid))
+    return changed
 
 
 # --- The per-meeting row ------------------------------------------------------------------------
@@ -494,7 +553,7 @@ def _add_to_ancestors(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [unit_type, *params, *unit_params])
-    bump_stamps(paths=paths, ids=ids)
+    bump_stamps(paths=paths, ids=ids, chain=True)
 
 
 # --- Entry points called by the services ------------------------------------------------------
@@ -716,26 +775,20 @@ def member_lists_changed(member_ids: list[int]) -> None:
     if len(member_ids) > _BUMP_EVERY_MEMBERS:
         bump_stamps(every=True)
         return
-    stamps, units, members, rolls = (
-        connection.ops.quote_name(m._meta.db_table) for m in (SummaryStamp, PartyUnit, Member, Membership)
-    )
+    units, members, rolls = (connection.ops.quote_name(m._meta.db_table) for m in (PartyUnit, Member, Membership))
     ids = ", ".join(["%s"] * len(member_ids))
     lengths = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(PATH_STEP + 1, 256, PATH_STEP + 1))
     # Every join an index lookup: the members' cells by id, their ancestors by path.
-    sql = f"""
-        INSERT INTO {stamps} (unit_id, stamp)
-        SELECT DISTINCT u.id, %s FROM (
+    units_sql = f"""
+        SELECT DISTINCT u.id, u.parent_id FROM (
             SELECT home_unit_id AS id FROM {members} WHERE id IN ({ids})
             UNION SELECT cell_id FROM {rolls} WHERE member_id IN ({ids})
         ) cells
         JOIN {units} c ON c.id = cells.id JOIN ({lengths}) k ON k.n <= length(c.path)
         JOIN {units} u ON u.path = substr(c.path, 1, k.n)
-        WHERE TRUE ORDER BY u.id
-        ON CONFLICT (unit_id) DO UPDATE SET stamp = excluded.stamp
     """  # noqa: S608 - names from the models, values are parameters
     # Planned once per connection and number of members (0.6 ms to plan, 0.2 ms to run).
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [secrets.randbits(62), *member_ids, *member_ids])
+    _bump(units_sql, [*member_ids, *member_ids], children=True, cursor_factory=prepared_cursor)
 
 
 def _absences_changed(member_ids: list[int], years: set[int]) -> None:
