@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cells.admin import FoldedSearchMixin
+from members import hooks
 from members.models import (
     AccountActivation,
     Member,
@@ -65,6 +66,18 @@ class PositionForm(forms.ModelForm):
                     % {"role": Position.Role(role).label.lower()}
                 )
         return cleaned
+
+
+def _summaries_follow(member: Member, rolls: bool) -> None:
+    """An edit in the admin bypasses the services: tell the summaries what the services would
+    (members/hooks.py, inside the admin's transaction). A roll or standing corrected: the member's
+    cells take the roll again from the earliest date it can touch, and the members-at-risk rows of
+    everyone on them follow; a name or a date corrected: the member's rows and lists follow."""
+    if rolls:
+        memberships = list(Membership.objects.filter(member=member).values_list("cell_id", "start"))
+        since = min([member.admitted_on, *(start for _cell, start in memberships)])
+        hooks.roll_changed(cell_ids=sorted({cell for cell, _start in memberships}), since=since)
+    hooks.member_changed(member_ids=[member.pk])
 
 
 class MembershipInline(ReadOnlyMixin, admin.TabularInline):
@@ -121,6 +134,12 @@ class MemberAdmin(FoldedSearchMixin, SimpleHistoryAdmin):
         # A new member goes on a cell's roll (services.member_create), which the admin form cannot do.
         return False
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        rolls = any(f.model in (Membership, StatusPeriod) and f.has_changed() for f in formsets)
+        if rolls or form.has_changed():
+            _summaries_follow(form.instance, rolls)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -133,6 +152,10 @@ class StatusPeriodAdmin(SimpleHistoryAdmin):
     search_fields = [*MEMBER_SEARCH, "reason"]
     autocomplete_fields = ["member"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _summaries_follow(obj.member, rolls=True)
+
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
@@ -143,6 +166,10 @@ class MembershipAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["group"]
     # Moving someone to another cell is a transfer; the admin corrects dates and the party group.
     readonly_fields = ["member", "cell"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _summaries_follow(obj.member, rolls=True)
 
     def has_add_permission(self, request):
         return False

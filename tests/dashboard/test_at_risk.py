@@ -299,3 +299,24 @@ def test_a_regular_meeting_retyped_leaves_the_list(client_for, paid):
     services.meeting_update(meeting=february, kind="thematic", topic="Nghị quyết Trung ương", by=paid.secretary_user)
     assert listed(client, paid.ward) == {}
     assert stats.live_members_at_risk(paid.ward, 2026, APRIL.date()) == []
+
+
+def test_corrections_in_the_admin_show_on_the_list_at_once(client, client_for, paid):
+    """The admin bypasses the services; its saves tell the summaries what the services would."""
+    from members.models import Membership
+    from tests.test_admin import _resubmit, _url
+
+    viewer = client_for(paid.province_user)
+    for month in (2, 3):
+        member_services.dues_remove(member=paid.member, year=2026, month=month, by=paid.staff_user)
+    assert listed(viewer, paid.province) == {paid.member.full_name: (0, 2, "warning", paid.cell_a.display_name)}
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = _url(Member, "change", paid.member.pk)
+    response = client.post(url, _resubmit(client.get(url), full_name="Lê Văn Đức Anh"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert listed(viewer, paid.province) == {"Lê Văn Đức Anh": (0, 2, "warning", paid.cell_a.display_name)}
+    # On the roll only from March (a date corrected): February was never due, one month is not a risk.
+    membership = Membership.objects.get(member=paid.member)
+    response = client.post(_url(Membership, "change", membership.pk), {"group": "", "start": "2026-03-01", "end": ""})
+    assert response.status_code == 302
+    assert listed(viewer, paid.province) == {}
