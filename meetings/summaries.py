@@ -485,7 +485,8 @@ def _quarter_flags(months: dict[int, dict[str, int]]) -> None:
                 seen_thematic.add(q)
 
 
-def _ancestor_ids(path: str) -> list[int]:
+def ancestor_ids(path: str) -> list[int]:
+    """The ids of a unit and its ancestors, by the precomputed ancestor paths."""
     return list(PartyUnit.objects.filter(path__in=ancestor_paths(path)).values_list("pk", flat=True))
 
 
@@ -497,7 +498,7 @@ def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
     }
     if any(row["unit_type"] != cell.unit_type for row in old.values()):
         # Retyped outside the services (the admin): move the cell's rows to its new type first.
-        ancestors = _ancestor_ids(cell.path)
+        ancestors = ancestor_ids(cell.path)
         _shift(cell.pk, ancestors, ancestors, new_type=cell.unit_type)
         return _write_cell_months(cell, new)
     changed = {}
@@ -522,21 +523,39 @@ def _write_cell_months(cell: PartyUnit, new: dict[int, dict[str, int]]) -> None:
 def _add_to_ancestors(
     *, unit_type: str, deltas: dict[int, dict[str, int]], paths: list[str] | None = None, ids: list[int] | None = None
 ) -> None:
-    """Add the deltas to the rows of the units named by path (the cell's precomputed ancestor
-    path) or id, creating missing rows: one INSERT ... SELECT ... ON CONFLICT DO UPDATE for every
-    ancestor and month (was an INSERT plus one UPDATE per month and a query for the ancestors'
-    ids), and one more to give those units a new stamp."""
+    """Add the deltas to the UnitMonth rows of the units named by path (the cell's precomputed
+    ancestor path) or id (add_to_unit_rows), and give those units a new stamp."""
+    if not deltas or not (paths or ids):
+        return
+    rows = {ym: tuple(d[f] for f in SUM_FIELDS) for ym, d in deltas.items()}
+    add_to_unit_rows(UnitMonth, SUM_FIELDS, unit_type, rows, paths=paths, ids=ids)
+    bump_stamps(paths=paths, ids=ids, chain=True)
+
+
+def add_to_unit_rows(
+    model,
+    fields: tuple[str, ...],
+    unit_type: str,
+    deltas: dict[int, tuple[int, ...]],
+    *,
+    paths: list[str] | None = None,
+    ids: list[int] | None = None,
+) -> None:
+    """Add per month the deltas (values of `fields` in order) to the per-unit month rows of `model`
+    (unit, ym, unit_type unique: UnitMonth, resolutions' ResolutionMonth) of the units named by
+    path or id, creating missing rows: one INSERT ... SELECT ... ON CONFLICT DO UPDATE for every
+    unit and month (was an INSERT plus one UPDATE per month and a query for the ancestors' ids)."""
     if not deltas or not (paths or ids):
         return
     where, unit_params = _units_where(paths, ids)
-    columns = ("ym", *SUM_FIELDS)
+    columns = ("ym", *fields)
     first = "SELECT " + ", ".join(f"CAST(%s AS integer) AS {c}" for c in columns)
     other = "SELECT " + ", ".join(["CAST(%s AS integer)"] * len(columns))
     months = sorted(deltas)
     values = " UNION ALL ".join([first] + [other] * (len(months) - 1))
-    params = [v for ym in months for v in (ym, *(deltas[ym][f] for f in SUM_FIELDS))]
-    table = UnitMonth._meta.db_table
-    # Rows locked in one order (unit, then month) by every writer: no deadlock between two cells.
+    params = [v for ym in months for v in (ym, *deltas[ym])]
+    table = model._meta.db_table
+    # Rows locked in one order (unit, then month) by every writer: no deadlock between two writes.
     sql = """
         INSERT INTO {table} (unit_id, unit_type, ym, {fields})
         SELECT u.id, %s, d.ym, {d_fields} FROM {units} u CROSS JOIN ({values}) d
@@ -544,16 +563,15 @@ def _add_to_ancestors(
         ON CONFLICT (unit_id, ym, unit_type) DO UPDATE SET {sums}
     """.format(  # noqa: S608 - names from the models, values are parameters
         table=table,
-        fields=", ".join(SUM_FIELDS),
-        d_fields=", ".join("d." + f for f in SUM_FIELDS),
+        fields=", ".join(fields),
+        d_fields=", ".join("d." + f for f in fields),
         units=PartyUnit._meta.db_table,
         values=values,
         where=where,
-        sums=", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in SUM_FIELDS),
+        sums=", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in fields),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [unit_type, *params, *unit_params])
-    bump_stamps(paths=paths, ids=ids, chain=True)
 
 
 # --- Entry points called by the services ------------------------------------------------------
@@ -629,12 +647,12 @@ def unit_changed(unit: PartyUnit, before: dict) -> None:
     if before.get("path") and before["path"] != unit.path:
         # The subtree's rows leave the old ancestors above it and join the new ones; the ancestors
         # inside the moved subtree keep their ids and rows. The old path itself no longer exists.
-        old_above = [a for a in _ancestor_ids(before["path"]) if a not in subtree]
-        new_above = [a for a in _ancestor_ids(unit.path) if a not in subtree]
+        old_above = [a for a in ancestor_ids(before["path"]) if a not in subtree]
+        new_above = [a for a in ancestor_ids(unit.path) if a not in subtree]
         for cell_id in PartyUnit.objects.filter(pk__in=subtree, kind=PartyUnit.Kind.CELL).values_list("pk", flat=True):
             _shift(cell_id, old_above, new_above)
     if unit.kind == PartyUnit.Kind.CELL and before.get("unit_type") and before["unit_type"] != unit.unit_type:
-        _shift(unit.pk, _ancestor_ids(unit.path), _ancestor_ids(unit.path), new_type=unit.unit_type)
+        _shift(unit.pk, ancestor_ids(unit.path), ancestor_ids(unit.path), new_type=unit.unit_type)
     if unit.kind == PartyUnit.Kind.CELL:
         cell_refresh(unit)
     # Its name, type or place shows on its own pages, on every ancestor's (old and new), and in the

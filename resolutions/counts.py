@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from cells.models import PartyUnit
-from meetings.summaries import ancestor_paths, ym_of, ym_split
+from meetings.summaries import add_to_unit_rows, ancestor_ids, ancestor_paths, ym_of, ym_split
 
 COUNT_FIELDS = ("resolutions", "tasks_due", "tasks_done")
 
@@ -54,27 +54,7 @@ def _add(unit_type: str, deltas: dict[int, tuple[int, int, int]], *, paths=None,
     """Add (resolutions, tasks due, tasks done) per month to the rows of the units named by path
     (a unit's precomputed ancestor paths) or id, creating missing rows: one statement."""
     deltas = {ym: d for ym, d in deltas.items() if any(d)}
-    if not deltas or not (paths or ids):
-        return
-    table, units = ResolutionMonth._meta.db_table, PartyUnit._meta.db_table
-    columns = ("ym", *COUNT_FIELDS)
-    first = "SELECT " + ", ".join(f"CAST(%s AS integer) AS {c}" for c in columns)
-    other = "SELECT " + ", ".join(["CAST(%s AS integer)"] * len(columns))
-    months = sorted(deltas)
-    values = " UNION ALL ".join([first] + [other] * (len(months) - 1))
-    names = list(paths if paths else ids)
-    where = f"u.{'path' if paths else 'id'} IN ({', '.join(['%s'] * len(names))})"
-    # Rows locked in one order (unit, then month) by every writer: no deadlock between two writes.
-    sql = (
-        f"INSERT INTO {table} (unit_id, unit_type, ym, {', '.join(COUNT_FIELDS)})"  # noqa: S608 - names from the models
-        f" SELECT u.id, %s, d.ym, {', '.join('d.' + f for f in COUNT_FIELDS)} FROM {units} u CROSS JOIN ({values}) d"
-        f" WHERE {where} ORDER BY u.id, d.ym"
-        f" ON CONFLICT (unit_id, ym, unit_type) DO UPDATE SET "
-        + ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in COUNT_FIELDS)
-    )
-    params = [unit_type, *(v for ym in months for v in (ym, *deltas[ym])), *names]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    add_to_unit_rows(ResolutionMonth, COUNT_FIELDS, unit_type, deltas, paths=paths, ids=ids)
 
 
 def _unit(unit_id: int) -> tuple[str, str]:
@@ -183,23 +163,19 @@ def _shift(groups, types, old_ids: list[int], new_ids: list[int], new_type: str 
         _add(new_type or unit_type, months, ids=new_ids)
 
 
-def _ancestor_ids(path: str) -> list[int]:
-    return list(PartyUnit.objects.filter(path__in=ancestor_paths(path)).values_list("pk", flat=True))
-
-
 def unit_changed(unit: PartyUnit, before: dict) -> None:
     """cells.hooks: a unit moved or retyped (inside the write's transaction). What its subtree
     issued leaves the old ancestors above it and joins the new ones; a new type moves the unit's
     own resolutions and tasks to that type in its rows and its ancestors'."""
     if before.get("path") and before["path"] != unit.path:
         subtree = dict(PartyUnit.objects.filter(path__startswith=unit.path).values_list("pk", "unit_type"))
-        old_above = [a for a in _ancestor_ids(before["path"]) if a not in subtree]
-        new_above = [a for a in _ancestor_ids(unit.path) if a not in subtree]
+        old_above = [a for a in ancestor_ids(before["path"]) if a not in subtree]
+        new_above = [a for a in ancestor_ids(unit.path) if a not in subtree]
         # The unit's type before this write: a move and a retype in one save are two steps.
         types = subtree | {unit.pk: before.get("unit_type", unit.unit_type)}
         _shift(_groups(unit__path__startswith=unit.path), types, old_above, new_above)
     if before.get("unit_type") is not None and before["unit_type"] != unit.unit_type:
-        ids = _ancestor_ids(unit.path)
+        ids = ancestor_ids(unit.path)
         _shift(_groups(unit_id=unit.pk), {unit.pk: before["unit_type"]}, ids, ids, new_type=unit.unit_type)
 
 
