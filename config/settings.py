@@ -262,6 +262,18 @@ CELERY_BEAT_SCHEDULE |= {
     )
 }
 
+# Members-at-risk lists built ahead (cells.tasks.warm_at_risk_lists): when a month ends every
+# list's key changes, and a province's first view would read its whole subtree.
+CHIBO_AT_RISK_WARM_INTERVAL = env.int("CHIBO_AT_RISK_WARM_INTERVAL", default=900)
+CELERY_BEAT_SCHEDULE["at-risk-warm"] = {
+    "task": "cells.tasks.warm_at_risk_lists",
+    "schedule": float(CHIBO_AT_RISK_WARM_INTERVAL),
+    "options": {
+        "expires": max(CHIBO_AT_RISK_WARM_INTERVAL - 5, 1),
+        "expire_seconds": max(CHIBO_AT_RISK_WARM_INTERVAL - 5, 1),
+    },
+}
+
 # Printed register books (resolutions.book_jobs) are downloads kept a day; beat clears them daily.
 CELERY_BEAT_SCHEDULE["register-books-clean"] = {
     "task": "resolutions.tasks.clean_register_books",

@@ -320,3 +320,21 @@ def test_corrections_in_the_admin_show_on_the_list_at_once(client, client_for, p
     response = client.post(_url(Membership, "change", membership.pk), {"group": "", "start": "2026-03-01", "end": ""})
     assert response.status_code == 302
     assert listed(viewer, paid.province) == {}
+
+
+def test_lists_built_ahead_serve_the_first_view_of_a_month(client_for, paid):
+    """When a month ends every list's key changes; beat's warm_at_risk_lists builds them ahead, so
+    the first view reads a kept list, not the member-year rows."""
+    from cells.tasks import warm_at_risk_lists
+
+    for month in (2, 3):
+        member_services.dues_remove(member=paid.member, year=2026, month=month, by=paid.staff_user)
+    client = client_for(paid.province_user)
+    assert listed(client, paid.province) == {paid.member.full_name: (0, 2, "warning", paid.cell_a.display_name)}
+    with time_machine.travel(datetime.datetime(2026, 5, 2, 9, 0), tick=False):  # April has ended: unpaid
+        warm_at_risk_lists()
+        client = client_for(paid.province_user)  # signed in again: the session is two weeks old
+        for unit in (paid.province, paid.ward, paid.ward2, paid.cell_a):
+            assert not reads_member_years(client, unit), unit
+        # February to April unpaid now: an alert; the others paid to March, one month is no risk.
+        assert listed(client, paid.province) == {paid.member.full_name: (0, 3, "alert", paid.cell_a.display_name)}
