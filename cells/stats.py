@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Count, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,6 +49,28 @@ from resolutions.models import Resolution, ResolutionMonth, Task
 
 QUARTER_FIELDS = ("cell_quarters", "thematic_quarters")
 PERIOD_FIELDS = tuple(f for f in SUM_FIELDS if f not in QUARTER_FIELDS)
+# A month still in progress is not missed yet, nor a quarter without its thematic meeting yet: there
+# a cell counts in the denominator only once it has held the meeting (the numerator's column).
+IN_PROGRESS = {"cell_months": ("held_months", 0), "cell_quarters": ("thematic_quarters", 1)}
+
+
+def _progress_start(field_name: str, current: int) -> int:
+    """The first month whose rows count field_name only where met: the current month, or the first
+    month of the current quarter."""
+    return quarter_start(current) if IN_PROGRESS[field_name][1] else current
+
+
+def counted_in_progress(sums: dict[str, int], ym: int, current: int | None) -> dict[str, int]:
+    """One month's summed row (UnitMonth or CellMonth columns) as the rates count it when `current`
+    is the month in progress (DOMAIN.md metrics; the rule of IN_PROGRESS)."""
+    if current is None or ym < quarter_start(current):
+        return sums
+    out = dict(sums)
+    for name, (met, _quarter) in IN_PROGRESS.items():
+        if ym >= _progress_start(name, current):
+            out[name] = sums.get(met) or 0
+    return out
+
 
 # Targets from practice (DOMAIN.md): attendance >= 90%, on-schedule 100%, pre-meeting 100%,
 # thematic at least once a quarter. Below 70% attendance is where one bloc committee started.
@@ -64,6 +86,9 @@ class Period:
     kind: str  # month, quarter, year, range
     low: int  # first month (ym)
     high: int  # last month (ym), never after the current month
+    # The current month when the period reaches it (then high): a month, or a quarter, still in
+    # progress counts only where its meeting has been held (counted_in_progress).
+    current: int | None = None
 
     @property
     def start(self) -> datetime.date:
@@ -108,7 +133,7 @@ class Period:
         today = today or timezone.localdate()
         now = ym_of(today.year, today.month)
         high = min(high, now)
-        return cls(kind, min(low, high), high)
+        return cls(kind, min(low, high), high, now if high == now else None)
 
     @classmethod
     def month(cls, year: int, month: int, today=None) -> Period:
@@ -213,9 +238,19 @@ METRICS = (
 )
 
 
+def _counted(field_name: str, period: Period):
+    """The column as the rates count it (IN_PROGRESS), as an ORM expression."""
+    if period.current is None or field_name not in IN_PROGRESS:
+        return F(field_name)
+    start = _progress_start(field_name, period.current)
+    return Case(When(ym__gte=start, then=F(IN_PROGRESS[field_name][0])), default=F(field_name))
+
+
 def _aggregates(period: Period) -> dict:
     in_period = Q(ym__gte=period.low)
-    return {f: Sum(f, filter=in_period) for f in PERIOD_FIELDS} | {f: Sum(f) for f in QUARTER_FIELDS}
+    return {f: Sum(_counted(f, period), filter=in_period) for f in PERIOD_FIELDS} | {
+        f: Sum(_counted(f, period)) for f in QUARTER_FIELDS
+    }
 
 
 def _rows(period: Period, unit_type: str | None = None, **filters):
@@ -413,17 +448,23 @@ def by_type(unit: PartyUnit, period: Period) -> list[tuple[str, str, Figures]]:
     )
 
 
-def by_month(unit: PartyUnit, low: int, high: int, unit_type: str | None = None) -> list[tuple[int, Figures]]:
+def by_month(
+    unit: PartyUnit, low: int, high: int, unit_type: str | None = None, current: int | None = None
+) -> list[tuple[int, Figures]]:
+    """Each month's figures; `current`: the month in progress (counted_in_progress)."""
     rows = UnitMonth.objects.filter(unit_id=unit.pk, ym__gte=low, ym__lte=high)
     if unit_type:
         rows = rows.filter(unit_type=unit_type)
-    grouped = {g["ym"]: _figures(g) for g in rows.values("ym").annotate(**{f: Sum(f) for f in SUM_FIELDS})}
+    grouped = {
+        g["ym"]: _figures(counted_in_progress(g, g["ym"], current))
+        for g in rows.values("ym").annotate(**{f: Sum(f) for f in SUM_FIELDS})
+    }
     return [(ym, grouped.get(ym, Figures())) for ym in range(low, high + 1)]
 
 
 def trend(unit: PartyUnit, period: Period, months: int = 24, unit_type: str | None = None):
     high = period.high
-    return by_month(unit, high - months + 1, high, unit_type)
+    return by_month(unit, high - months + 1, high, unit_type, period.current)
 
 
 def _column(model, name: str) -> str:
@@ -471,18 +512,24 @@ def _child_figures_part(unit_ids: list[int], period: Period, unit_type: str | No
     """Part 1: each unit's roll-up rows of the period summed (whole quarters for the quarter fields)."""
     table = connection.ops.quote_name(UnitMonth._meta.db_table)
     ym, unit_col = _column(UnitMonth, "ym"), _column(UnitMonth, "unit")
-    sums = ", ".join(
-        f"SUM({_column(UnitMonth, f)})"
-        if f in QUARTER_FIELDS
-        else f"SUM(CASE WHEN {ym} >= %s THEN {_column(UnitMonth, f)} END)"
-        for f in SUM_FIELDS
-    )
+    sums, params = [], []
+    for f in SUM_FIELDS:
+        column, column_params = _column(UnitMonth, f), []
+        if period.current is not None and f in IN_PROGRESS:  # as the rates count it (IN_PROGRESS)
+            column = f"CASE WHEN {ym} >= %s THEN {_column(UnitMonth, IN_PROGRESS[f][0])} ELSE {column} END"
+            column_params = [_progress_start(f, period.current)]
+        if f in QUARTER_FIELDS:
+            sums.append(f"SUM({column})")
+            params += column_params
+        else:
+            sums.append(f"SUM(CASE WHEN {ym} >= %s THEN {column} END)")
+            params += [period.low, *column_params]
     units, unit_params = _in_list(unit_col, list(unit_ids))
     sql = (
-        f"SELECT 1, {unit_col}, CAST(NULL AS integer), {sums}, {_no_text()} FROM {table}"  # noqa: S608 - names from the model
+        f"SELECT 1, {unit_col}, CAST(NULL AS integer), {', '.join(sums)}, {_no_text()} FROM {table}"  # noqa: S608 - names from the model
         f" WHERE {units} AND {ym} >= %s AND {ym} <= %s"
     )
-    params: list = [period.low] * len(PERIOD_FIELDS) + unit_params + [period.quarter_low, period.high]
+    params += unit_params + [period.quarter_low, period.high]
     if unit_type:
         sql += f" AND {_column(UnitMonth, 'unit_type')} = %s"
         params.append(unit_type)
@@ -512,7 +559,9 @@ def _missed_part(paths: list[str], period: Period, unit_type: str | None) -> tup
         f" FROM {months} m JOIN {cells} c ON c.id = m.cell_id"
         f" WHERE m.ym >= %s AND m.ym <= %s AND m.cell_months = 1 AND m.held_months = 0 AND ({under})"
     )
-    params: list = [period.low, period.high, *(_like_prefix(p) for p in paths)]
+    # A month in progress is not missed yet.
+    high = period.high - 1 if period.current is not None else period.high
+    params: list = [period.low, high, *(_like_prefix(p) for p in paths)]
     if unit_type:
         sql += " AND m.unit_type = %s"
         params.append(unit_type)
@@ -592,6 +641,7 @@ def split_headline_and_trend(
     """figures() without resolutions and trend() from the months headline_part read: the period's
     months, and its whole quarters for thematic cadence, summed here."""
     headline = Figures()
+    months = {ym: counted_in_progress(sums, ym, period.current) for ym, sums in months.items()}
     for ym, sums in months.items():
         if period.quarter_low <= ym <= period.high:
             headline.add({f: v for f, v in sums.items() if ym >= period.low or f in QUARTER_FIELDS})
@@ -611,8 +661,9 @@ def headline_and_trend(
 
 def missed_months(unit: PartyUnit, period: Period, unit_type: str | None = None):
     """Cell-months of the period without a regular meeting held (a queryset: paginate it)."""
+    high = period.high - 1 if period.current is not None else period.high  # a month in progress: not yet
     rows = CellMonth.objects.filter(
-        cell__path__startswith=unit.path, ym__gte=period.low, ym__lte=period.high, cell_months=1, held_months=0
+        cell__path__startswith=unit.path, ym__gte=period.low, ym__lte=high, cell_months=1, held_months=0
     )
     if unit_type:
         rows = rows.filter(unit_type=unit_type)
@@ -1083,6 +1134,7 @@ def live_figures(unit: PartyUnit, period: Period, unit_type: str | None = None) 
     for (cell_id, ym), values in cells.items():
         if types is not None and types.get(cell_id) != unit_type:
             continue
+        values = counted_in_progress(values, ym, period.current)
         for f in SUM_FIELDS:
             if f in QUARTER_FIELDS or ym >= period.low:
                 result.sums[f] += values[f]

@@ -255,6 +255,7 @@ def _fragments(context: dict, stamp: int, missed_page: int) -> dict:
             period.kind,
             period.low,
             period.high,
+            int(period.current is not None),  # the last month in progress counts differently
             unit_type or "",
         )
     )
@@ -378,7 +379,8 @@ class _Children:
     def __init__(self, unit: PartyUnit, context: dict):
         period, unit_type = context["period"], context["unit_type"] or ""
         self.unit, self.period, self.unit_type = unit, period, unit_type or None
-        self.suffix = f"{get_language()}:{period.kind}:{period.low}:{period.high}:{unit_type}"
+        progress = int(period.current is not None)
+        self.suffix = f"{get_language()}:{period.kind}:{period.low}:{period.high}:{progress}:{unit_type}"
         self.stamp = context["stamp"]
         self.key = f"dash:kids:{unit.pk}:{self.suffix}"
         saved = cache.get(self.key)

@@ -19,7 +19,7 @@ from cells.models import PartyUnit
 from meetings import services, summaries
 from meetings.models import Attendance
 from members.models import Position
-from tests.dashboard.conftest import at, hold
+from tests.dashboard.conftest import TZ, at, hold
 from tests.factories import PositionFactory, UnitFactory
 from tests.resolutions.conftest import _media, issue, make_draft, passed_draft, term, written  # noqa: F401 - fixtures
 
@@ -248,3 +248,23 @@ def test_the_merged_missed_lists_page_as_the_sorted_whole():
     assert merged[0:16] == whole and merged[5:9] == whole[5:9]
     pages = Paginator(merged, 5)
     assert [list(pages.page(n).object_list) for n in pages.page_range] == [whole[i : i + 5] for i in range(0, 16, 5)]
+
+
+def test_a_month_in_progress_is_not_missed_until_it_ends(client_for, cast):
+    """The page kept during March is not served once March has ended: its keys say whether the
+    period's last month was in progress."""
+    import time_machine
+
+    hold(cast.cell_a, at(2026, 3, 12), cast.secretary_user)
+    march = {"period": "month", "year": "2026", "month": "3"}
+    with time_machine.travel(datetime.datetime(2026, 3, 31, 23, 0, tzinfo=TZ), tick=False):
+        client = client_for(cast.ward_user)
+        html = page(client, cast.ward, march)
+        assert metric(html, "on_schedule") == "100,0%"
+        assert missed_list(html) == []
+        assert 'data-testid="in-progress"' in html  # the page says why
+    with time_machine.travel(datetime.datetime(2026, 4, 1, 0, 30, tzinfo=TZ), tick=False):  # kept fragments live on
+        html = page(client, cast.ward, march)
+        assert metric(html, "on_schedule") == "50,0%"
+        assert missed_list(html) == [(cast.cell_b.display_name, "03/2026")]
+        assert 'data-testid="in-progress"' not in html

@@ -100,6 +100,42 @@ def test_every_metric_of_the_ward_for_the_first_quarter(tree):
     assert (f.resolutions, f.tasks_due, f.tasks_done) == (0, 0, 0)
 
 
+def test_a_month_or_quarter_in_progress_counts_only_where_its_meeting_is_held(tree):
+    """On 16 March, March and the first quarter are still going: cell A's March meeting (cancelled,
+    not yet held again) is not missed yet, and cells B and C have until the quarter ends to hold a
+    thematic meeting. Each counts once held; every form of the figures agrees."""
+    today = datetime.date(2026, 3, 16)
+    ended = stats.figures(tree.ward, Q1, resolutions=False)
+    for period in (stats.Period.quarter(2026, 1, today), stats.Period.year(2026, today)):
+        assert period.current == ym_of(2026, 3)
+        f = stats.figures(tree.ward, period, resolutions=False)
+        assert (f.cell_months, f.held_months, f.missed_months) == (ended.cell_months - 1, ended.held_months, 1)
+        assert (f.cell_quarters, f.thematic_quarters) == (1, 1)  # only A has held its thematic meeting
+        assert f.thematic == 1.0
+        assert f.sums == stats.live_figures(tree.ward, period).sums
+        assert stats.headline_and_trend(tree.ward, period)[0].sums == f.sums
+        kids = {u.pk: g for u, g in stats.by_child(tree.ward, period)}
+        assert {pk: g.sums for pk, g in stats.child_figures(list(kids), period).items()} == {
+            pk: g.sums for pk, g in kids.items()
+        }
+        assert (kids[tree.cell_a.pk].cell_months, kids[tree.cell_a.pk].missed_months) == (2, 0)
+        assert sum(g.cell_months for _t, _l, g in stats.by_type(tree.ward, period)) == f.cell_months
+        # The missed list: C's February only, not A's March (in the ORM and the page's SQL alike).
+        assert [(r.cell_id, r.ym) for r in stats.missed_months(tree.ward, period)] == [(tree.cell_c.pk, ym_of(2026, 2))]
+        assert [(r.cell_id, r.ym) for r in stats.missed_under([tree.ward.path], period)] == [
+            (tree.cell_c.pk, ym_of(2026, 2))
+        ]
+    march = stats.Period.month(2026, 3, today)
+    f = stats.figures(tree.ward, march, resolutions=False)
+    assert (f.cell_months, f.held_months, f.on_schedule) == (2, 2, 1.0)
+    point = dict(stats.trend(tree.ward, march, 3))[ym_of(2026, 3)]
+    assert (point.cell_months, point.held_months) == (2, 2)
+    assert dict(stats.headline_and_trend(tree.ward, march, 3)[1])[ym_of(2026, 3)].sums == point.sums
+    # Once March has ended, A's March is missed again.
+    after = stats.Period.quarter(2026, 1, datetime.date(2026, 4, 1))
+    assert after.current is None and stats.figures(tree.ward, after, resolutions=False).sums == ended.sums
+
+
 def test_groupings_by_child_type_and_month(tree):
     rows = {u.pk: f for u, f in stats.by_child(tree.ward, Q1)}
     assert set(rows) == {tree.cell_a.pk, tree.cell_b.pk, tree.cell_c.pk}
