@@ -25,6 +25,11 @@ repeated runs. The target is checked for repeat views and misses alike.
     .venv/bin/python bench/dashboard.py [--database chibo_scale] [--generate 2000] [--runs 30] [--check]
 
 Targets (issue 7): p95 ≤ 50 ms at 1× (≤ 100 ms at 10×), with ≤ 5 ms of it in the database.
+
+After the main table, two harder first views of the top unit: a write whose stamps' history cannot
+name the children it changed (a rename above, a rebuild: every child's stamp is read and its values
+taken from the cache under it), and a write that also changed the missed-months list (each child's
+list read from the cache and merged for the page).
 """
 
 import argparse
@@ -41,6 +46,7 @@ SERVER = os.environ.get("CHIBO_BENCH_POSTGRES", "postgres@127.0.0.1:5432")
 # fragments, the session and the inbox badge's count are read where production reads them.
 REDIS_URL = os.environ.get("CHIBO_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 TARGET_P95_MS, TARGET_DB_MS = 50.0, 5.0
+TARGET_P95_10X_MS = 100.0  # at 10x (10,000 cells or more)
 SUMMARY_TABLES = (
     "meetings_meetingcount",
     "meetings_cellmonth",
@@ -229,6 +235,9 @@ def main() -> None:
         u.pk: PartyUnit.objects.filter(path__startswith=u.path, kind=PartyUnit.Kind.CELL).count()
         for u in (top, grassroots)
     }
+    global TARGET_P95_MS
+    if cells_under[top.pk] >= 10_000:
+        TARGET_P95_MS = TARGET_P95_10X_MS
     print(
         f"\n{'unit':<40} {'period':<14} {'median':>8} {'p95':>8} {'db med':>8} {'db p95':>8} {'db %':>5}"
         f" {'queries':>7} {'cpu':>7} {'miss med':>9} {'miss p95':>9} {'miss db':>8} {'db p95':>8} {'queries':>7}"
@@ -236,13 +245,15 @@ def main() -> None:
     )
     failures = []
 
-    def timed(url, params, bump_unit=None):
+    def timed(url, params, bump_unit=None, before=None):
         """One request: total ms, database ms, queries. bump_unit: first give new stamps to a cell
         under it and every ancestor of that cell, as a write in that cell does (the unit's fragments
-        are built again, and its table's row for the child above that cell)."""
+        are built again, and its table's row for the child above that cell). before: called first."""
         if bump_unit is not None:
             cell = cells_below[bump_unit.pk]
             summaries.bump_stamps(paths=summaries.ancestor_paths(cell.path))
+        if before is not None:
+            before()
         timer = DbTimer()
         with connection.execute_wrapper(timer):
             started, cpu = time.perf_counter(), time.process_time()
@@ -284,6 +295,26 @@ def main() -> None:
                 failures.append(f"{name} {label}")
             if p95(miss_totals) > TARGET_P95_MS or p95(miss_db) > TARGET_DB_MS:
                 failures.append(f"{name} {label} (miss)")
+    redis = cache._cache.get_client()
+
+    def unnamed():
+        summaries.bump_stamps(ids=[top.pk])  # as a rename above or a rebuild: the history cannot tell
+
+    def missed_changed():
+        keys = list(redis.scan_iter(match="*dash:missedpage:*", count=1000))
+        if keys:
+            redis.delete(*keys)
+
+    url = reverse("dashboard:unit", kwargs={"uid": top.uid})
+    for label, (params, _period) in periods.items():
+        for what, before in (("history cannot name the child", unnamed), ("missed list changed", missed_changed)):
+            runs = [timed(url, params, bump_unit=top, before=before) for _ in range(max(10, args.runs // 2))]
+            print(
+                f"{top.display_name[:30]}, {label}, first view after a write, {what}:"
+                f" median {statistics.median(r[0] for r in runs):.1f} ms, p95 {p95([r[0] for r in runs]):.1f} ms,"
+                f" db {statistics.median(r[1] for r in runs):.1f} ms (p95 {p95([r[1] for r in runs]):.1f}),"
+                f" {runs[-1][2]} queries, cpu {statistics.median(r[3] for r in runs):.1f} ms"
+            )
     # The write path: one attendance change of a held regular meeting under the grassroots
     # committee (a member present becomes absent without reason, so every figure it feeds moves),
     # re-counted and rolled up to every ancestor with their stamps; rolled back afterwards.
