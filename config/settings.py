@@ -215,6 +215,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Task modules outside the apps' tasks.py (autodiscovered): the dashboards' beat tasks.
+CELERY_IMPORTS = ("cells.dashboard_tasks",)
 
 # --- Health: beat heartbeat ---------------------------------------------------
 # Beat sends cells.tasks.beat_heartbeat every interval and a worker records the time; /healthz
@@ -262,11 +264,11 @@ CELERY_BEAT_SCHEDULE |= {
     )
 }
 
-# Members-at-risk lists built ahead (cells.tasks.warm_at_risk_lists): when a month ends every
+# Members-at-risk lists built ahead (cells.dashboard_tasks.warm_at_risk_lists): when a month ends every
 # list's key changes, and a province's first view would read its whole subtree.
 CHIBO_AT_RISK_WARM_INTERVAL = env.int("CHIBO_AT_RISK_WARM_INTERVAL", default=900)
 CELERY_BEAT_SCHEDULE["at-risk-warm"] = {
-    "task": "cells.tasks.warm_at_risk_lists",
+    "task": "cells.dashboard_tasks.warm_at_risk_lists",
     "schedule": float(CHIBO_AT_RISK_WARM_INTERVAL),
     "options": {
         "expires": max(CHIBO_AT_RISK_WARM_INTERVAL - 5, 1),

@@ -229,6 +229,23 @@ def test_beat_schedules_the_heartbeat_every_interval_expiring_just_under_it(db, 
     assert 0 < task.expire_seconds < interval
 
 
+def test_every_scheduled_task_is_registered_in_the_worker():
+    """What a worker process loads (each app's tasks.py and CELERY_IMPORTS) holds every task beat
+    sends: checked in a fresh process, where no test has imported a task module already."""
+    import subprocess
+    import sys
+
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from config.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print(sorted({e['task'] for e in settings.CELERY_BEAT_SCHEDULE.values()} - set(app.tasks)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
 # --- Status panel ---------------------------------------------------------------------------------
 
 

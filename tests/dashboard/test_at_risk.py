@@ -325,7 +325,7 @@ def test_corrections_in_the_admin_show_on_the_list_at_once(client, client_for, p
 def test_lists_built_ahead_serve_the_first_view_of_a_month(client_for, paid):
     """When a month ends every list's key changes; beat's warm_at_risk_lists builds them ahead, so
     the first view reads a kept list, not the member-year rows."""
-    from cells.tasks import warm_at_risk_lists
+    from cells.dashboard_tasks import warm_at_risk_lists
 
     for month in (2, 3):
         member_services.dues_remove(member=paid.member, year=2026, month=month, by=paid.staff_user)
