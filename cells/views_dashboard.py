@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -194,6 +194,33 @@ def trend_chart(points: list[tuple[int, stats.Figures]], width: int = 360, heigh
 
 
 def dashboard_context(request, unit: PartyUnit) -> dict:
+    context, stamp, missed_page = _fragment_context(request, unit)
+    period, unit_type, is_cell = context["period"], context["unit_type"], context["is_cell"]
+    context["fragments"], ancestors, counts = _fragments(context, stamp, missed_page)
+    # access.can() reads the user's grants already loaded for this request: no query per ancestor.
+    context["ancestors"] = [a for a in ancestors if access.can(request.user, Action.VIEW_DASHBOARD, a)]
+    # Resolutions and tasks are written by another app (its own per-unit month rows, which do not
+    # move the summary stamps): read on every view, outside the cached fragments (in the statement
+    # that builds fragments when some are missing, else on their own).
+    context["resolutions"], context["tasks_due"], context["tasks_done"] = counts or stats.resolution_counts(
+        unit, period, unit_type
+    )
+    context["tasks_rate"] = context["tasks_done"] / context["tasks_due"] if context["tasks_due"] else None
+    if is_cell:
+        context["meetings"] = list(stats.cell_meetings(unit, period))
+        context["members"] = stats.cell_members(unit, period)
+    return context
+
+
+def warm_fragments(unit: PartyUnit) -> None:
+    """Build the unit's default view (this year, every type, by unit and name) into the cache, as a
+    first visitor would (cells.dashboard_tasks, in the active language); kept ones cost one read."""
+    _fragments(*_fragment_context(HttpRequest(), unit))
+
+
+def _fragment_context(request, unit: PartyUnit) -> tuple[dict, int, int]:
+    """What the cached fragments are built from (nothing of the viewer's): the context, the unit's
+    stamp and the missed list's page, from the request's query string."""
     form, period, unit_type, query = _state(request)
     group = request.GET.get("group") if request.GET.get("group") in ("unit", "type") else "unit"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
@@ -220,20 +247,7 @@ def dashboard_context(request, unit: PartyUnit) -> dict:
         "sort_columns": SORT_COLUMNS,
     }
     context["stamp"] = stamp
-    context["fragments"], ancestors, counts = _fragments(context, stamp, missed_page)
-    # access.can() reads the user's grants already loaded for this request: no query per ancestor.
-    context["ancestors"] = [a for a in ancestors if access.can(request.user, Action.VIEW_DASHBOARD, a)]
-    # Resolutions and tasks are written by another app (its own per-unit month rows, which do not
-    # move the summary stamps): read on every view, outside the cached fragments (in the statement
-    # that builds fragments when some are missing, else on their own).
-    context["resolutions"], context["tasks_due"], context["tasks_done"] = counts or stats.resolution_counts(
-        unit, period, unit_type
-    )
-    context["tasks_rate"] = context["tasks_done"] / context["tasks_due"] if context["tasks_due"] else None
-    if is_cell:
-        context["meetings"] = list(stats.cell_meetings(unit, period))
-        context["members"] = stats.cell_members(unit, period)
-    return context
+    return context, stamp, missed_page
 
 
 # Fragments of the page built from the summary tables, cached under the unit's summary stamp

@@ -264,15 +264,16 @@ CELERY_BEAT_SCHEDULE |= {
     )
 }
 
-# Members-at-risk lists built ahead (cells.dashboard_tasks.warm_at_risk_lists): when a month ends every
-# list's key changes, and a province's first view would read its whole subtree.
-CHIBO_AT_RISK_WARM_INTERVAL = env.int("CHIBO_AT_RISK_WARM_INTERVAL", default=900)
-CELERY_BEAT_SCHEDULE["at-risk-warm"] = {
-    "task": "cells.dashboard_tasks.warm_at_risk_lists",
-    "schedule": float(CHIBO_AT_RISK_WARM_INTERVAL),
+# Dashboards built ahead (cells.dashboard_tasks.warm_dashboards): members-at-risk lists and each
+# committee's default view. When a month ends their keys change, and a province's first view would
+# read its whole subtree.
+CHIBO_DASHBOARD_WARM_INTERVAL = env.int("CHIBO_DASHBOARD_WARM_INTERVAL", default=900)
+CELERY_BEAT_SCHEDULE["dashboards-warm"] = {
+    "task": "cells.dashboard_tasks.warm_dashboards",
+    "schedule": float(CHIBO_DASHBOARD_WARM_INTERVAL),
     "options": {
-        "expires": max(CHIBO_AT_RISK_WARM_INTERVAL - 5, 1),
-        "expire_seconds": max(CHIBO_AT_RISK_WARM_INTERVAL - 5, 1),
+        "expires": max(CHIBO_DASHBOARD_WARM_INTERVAL - 5, 1),
+        "expire_seconds": max(CHIBO_DASHBOARD_WARM_INTERVAL - 5, 1),
     },
 }
 

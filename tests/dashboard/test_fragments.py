@@ -268,3 +268,27 @@ def test_a_month_in_progress_is_not_missed_until_it_ends(client_for, cast):
         assert metric(html, "on_schedule") == "50,0%"
         assert missed_list(html) == [(cast.cell_b.display_name, "03/2026")]
         assert 'data-testid="in-progress"' not in html
+
+
+def test_beat_builds_each_committee_s_default_view_ahead(client_for, cast):
+    """cells.dashboard_tasks.warm_dashboards: after a month's end (new keys) or an emptied cache, the
+    first visitor of a committee's default view (this year) reads it kept, as a repeat view does."""
+    from cells.dashboard_tasks import warm_dashboards
+
+    hold(cast.cell_a, at(2026, 3, 12), cast.secretary_user)
+    client = client_for(province_staff(cast))
+    this_year = {}  # the default view: no query string
+    repeat = [queries(client, unit, this_year) for unit in (cast.province, cast.ward)]
+    repeat = [queries(client, unit, this_year) for unit in (cast.province, cast.ward)]
+    kept = {unit: page(client, unit, this_year) for unit in (cast.province, cast.ward)}
+    cache.clear()
+    cold = queries(client, cast.province, this_year)
+    cache.clear()
+    warm_dashboards()
+    client.get(reverse("dashboard:at_risk", kwargs={"uid": cast.province.uid}))  # the session kept again
+    assert [queries(client, unit, this_year) for unit in (cast.province, cast.ward)] == repeat
+    assert cold > repeat[0]
+    for unit, html in kept.items():  # the same page, in Vietnamese
+        assert re.sub(r"\b[A-Za-z0-9]{64}\b", "", page(client, unit, this_year)) == re.sub(
+            r"\b[A-Za-z0-9]{64}\b", "", html
+        )
