@@ -131,8 +131,8 @@ def report_pdf(request, uid):
     today = timezone.localdate()
     headline = stats.figures(unit, period, unit_type)
     header, body = table(unit, period, unit_type)
-    at_risk_count = len(stats.at_risk_list(unit, period.end.year, today)[0])
-    at_risk = stats.members_at_risk(unit, period.end.year, today, limit=100)
+    entries, _warning, alert = stats.at_risk_list(unit, period.end.year, today)  # read once: count and first 100
+    at_risk = stats.risk_members(entries[:100], alert)
     missed = list(stats.missed_months(unit, period, unit_type)[:200])
     context = {
         "document_title": f"Báo cáo sinh hoạt chi bộ — {unit.name}",
@@ -146,7 +146,7 @@ def report_pdf(request, uid):
         "rows": [[_cell_text(v, k) for v, (_t, _g, k) in zip(row, COLUMNS, strict=True)] for row in body],
         "trend": trend_chart(stats.trend(unit, period, 12, unit_type), width=600, height=200),
         "at_risk": at_risk,
-        "at_risk_more": max(at_risk_count - 100, 0),
+        "at_risk_more": max(len(entries) - 100, 0),
         "missed": missed,
         "month_label": stats.month_label,
     }

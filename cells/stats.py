@@ -380,26 +380,40 @@ def units_by_id(ids: list[int]) -> list[tuple[UnitRow, int | None, str]]:
     return out
 
 
+def children_since(
+    unit, stamp: int | None, recent: str | None, saved_stamp: int, saved_kids: list[UnitRow]
+) -> tuple[list[UnitRow], list[UnitRow], dict[int, str]] | None:
+    """The unit's children now, from those read under its earlier stamp `saved_stamp` and its
+    stamp's history (meetings.summaries.changed_children): (children by name, the ones read again,
+    {pk: their own history}, to go down a level the same way). Only the children the history names
+    are read (one prepared statement); None when it cannot tell (then read every child)."""
+    changed = changed_children(recent or "", stamp, saved_stamp) if stamp is not None else None
+    if changed is None:
+        return None
+    if not changed:
+        return saved_kids, [], {}
+    by_pk = {k.pk: k for k in saved_kids if k.pk not in changed}
+    fresh, histories = [], {}
+    for row, parent_id, history in units_by_id(sorted(changed)):
+        if parent_id == unit.pk:  # still a child (a unit moved away is left out)
+            by_pk[row.pk] = row
+            fresh.append(row)
+            histories[row.pk] = history
+    return sorted(by_pk.values(), key=lambda k: k.search_name), fresh, histories
+
+
 def kept_children(unit, stamp: int | None, recent: str | None) -> tuple[list[UnitRow], dict[int, str]]:
-    """children_and_ancestors(unit)'s children, kept in the cache with the unit's stamp: when the
-    unit has a new stamp, its history (meetings.summaries.changed_children) names the children to
-    read again, each with its own history ({pk: history}, to go down a level the same way); when
-    it cannot tell, every child is read."""
+    """children_and_ancestors(unit)'s children, kept in the cache with the unit's stamp and brought
+    up to date by children_since: (children, {pk: history} of those read again)."""
     key = f"kids:{unit.pk}"
     saved = cache.get(key) if stamp is not None else None
-    changed = changed_children(recent or "", stamp, saved["stamp"]) if saved is not None else None
-    histories: dict[int, str] = {}
-    if changed is None:
-        kids, _above = children_and_ancestors(unit)
-    elif not changed:
-        return saved["kids"], histories
+    if saved is not None and saved["stamp"] == stamp:
+        return saved["kids"], {}
+    since = children_since(unit, stamp, recent, saved["stamp"], saved["kids"]) if saved is not None else None
+    if since is None:
+        kids, histories = children_and_ancestors(unit)[0], {}
     else:
-        by_pk = {k.pk: k for k in saved["kids"] if k.pk not in changed}
-        for row, parent_id, history in units_by_id(sorted(changed)):
-            if parent_id == unit.pk:
-                by_pk[row.pk] = row
-                histories[row.pk] = history
-        kids = sorted(by_pk.values(), key=lambda k: k.search_name)
+        kids, _fresh, histories = since
     if stamp is not None:
         cache.set(key, {"stamp": stamp, "kids": kids}, RISK_SECONDS)
     return kids, histories
@@ -1038,9 +1052,13 @@ def at_risk_page(unit: PartyUnit, year: int, number, per_page: int = 50, today: 
 
 
 def members_at_risk(unit: PartyUnit, year: int, today: datetime.date | None = None, limit: int | None = None):
-    """The list with the members' records (the PDF report; the tests compare it with the live one)."""
+    """The list with the members' records (the tests compare it with the live one)."""
     entries, _warning, alert = at_risk_list(unit, year, today)
-    entries = entries[:limit] if limit else entries
+    return risk_members(entries[:limit] if limit else entries, alert)
+
+
+def risk_members(entries, alert: int) -> list[AtRisk]:
+    """at_risk_list's entries with the members' records (one query)."""
     members = Member.objects.select_related("home_unit").in_bulk([e[2] for e in entries])
     return [
         AtRisk(members[pk], absence, unpaid, "alert" if -worst >= alert else "warning")

@@ -341,8 +341,7 @@ def _build_fragments(context: dict, todo: list[str], missed_page: int) -> tuple[
         if children is None:
             out["missed"] = _render_missed(context, missed_page, parts.missed)
         else:
-            render = lambda rows: _render_missed(context, missed_page, rows)  # noqa: E731
-            out["missed"] = children.missed_fragment(missed_page, render)
+            out["missed"] = children.missed_fragment(context, missed_page)
     return out, parts.resolution_counts
 
 
@@ -398,28 +397,21 @@ class _Children:
         self.stamp = context["stamp"]
         self.key = f"dash:kids:{unit.pk}:{self.suffix}"
         saved = cache.get(self.key)
-        changed = None
+        since = None
         if saved is not None:
-            changed = summaries.changed_children(getattr(unit, "summary_recent", ""), self.stamp, saved["stamp"])
-        if changed is None:
+            recent = getattr(unit, "summary_recent", "")
+            since = stats.children_since(unit, self.stamp, recent, saved["stamp"], saved["kids"])
+        if since is None:
             self.kids, self.ancestors = stats.children_and_ancestors(unit)
             keys = {k.pk: self._child_key(k.pk, k.stamp) for k in self.kids if k.stamp is not None}
             found = cache.get_many(list(keys.values()))
             self.heads = {pk: found[key] for pk, key in keys.items() if key in found}
             self.missing = [k for k in self.kids if k.pk not in self.heads]
             return
-        self.ancestors, self.heads = saved["ancestors"], saved["heads"]
-        kids = {k.pk: k for k in saved["kids"]}
-        self.missing = []
-        if changed:
-            for pk in changed:
-                kids.pop(pk, None)
-                self.heads.pop(pk, None)
-            for row, parent_id, _history in stats.units_by_id(sorted(changed)):
-                if parent_id == unit.pk:
-                    kids[row.pk] = row
-                    self.missing.append(row)
-        self.kids = sorted(kids.values(), key=lambda k: k.search_name)
+        self.ancestors = saved["ancestors"]
+        self.kids, self.missing, _histories = since
+        fresh = {k.pk for k in self.missing}
+        self.heads = {k.pk: saved["heads"][k.pk] for k in self.kids if k.pk not in fresh}
 
     def _child_key(self, pk: int, stamp: int) -> str:
         return f"dash:child2:{pk}:{stamp}:{self.suffix}"
@@ -438,7 +430,7 @@ class _Children:
         entries[self.key] = {"stamp": self.stamp, "kids": self.kids, "ancestors": self.ancestors, "heads": self.heads}
         cache.set_many(entries, FRAGMENT_SECONDS)
 
-    def missed_fragment(self, page: int, render) -> str:
+    def missed_fragment(self, context: dict, page: int) -> str:
         """The page of the unit's missed cell-months, kept under its children's lists' digests: the
         lists themselves are read (and merged a page at a time) only when one of them changed."""
         with_missed = [k for k in self.kids if self.heads[k.pk]["n"]]
@@ -454,7 +446,7 @@ class _Children:
             if lost:  # evicted from the cache: read from the summary tables again
                 rows = stats.read_parts([stats.missed_part([k.path for k in lost], self.period, self.unit_type)]).missed
                 found |= {wanted[pk]: lists for pk, lists in _missed_by_child(lost, rows).items()}
-            html = render(stats.MergedLists([found[wanted[k.pk]] for k in with_missed]))
+            html = _render_missed(context, page, stats.MergedLists([found[wanted[k.pk]] for k in with_missed]))
             cache.set(key, html, FRAGMENT_SECONDS)
         return html
 
